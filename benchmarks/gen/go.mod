@@ -1,0 +1,3 @@
+module leakkit.bench/gen
+
+go 1.23

@@ -1,0 +1,3 @@
+module leakkit.dev/samples
+
+go 1.23

@@ -1,0 +1,1 @@
+"""Renderers: turn reports and verdicts into terminal text, JSON and documents."""

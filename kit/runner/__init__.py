@@ -1,0 +1,1 @@
+"""Build, launch and drive Go programs, and capture what they hold."""

@@ -1,0 +1,156 @@
+"""The local backend: build a Go main package with the found toolchain and run it on loopback."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import signal
+import subprocess
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kit.errors import KitError
+from kit.toolchain import Toolchain
+
+_LISTENING = re.compile(r"listening on (\S+)")
+OUTPUT_CAP = 256 * 1024
+
+
+class BuildFailed(KitError):
+    """The program did not compile; `output` holds the compiler's messages (trimmed)."""
+
+    def __init__(self, package: str, output: str) -> None:
+        super().__init__(f"{package}: build failed:\n{output}")
+        self.output = output
+
+
+class StartFailed(KitError):
+    """The program exited or never listened; the message carries its stderr tail."""
+
+
+def trim_output(text: str, max_lines: int = 40) -> str:
+    lines = text.strip().splitlines()
+    if len(lines) <= max_lines:
+        return "\n".join(lines)
+    return "\n".join([*lines[:max_lines], f"... ({len(lines) - max_lines} more lines)"])
+
+
+def build(toolchain: Toolchain, module_dir: Path, package: str, out: Path) -> Path:
+    """`go build` one main package of a module into `out` (Go's build cache is reused)."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    done = toolchain.run("build", "-o", str(out), package, cwd=module_dir)
+    if done.returncode != 0:
+        raise BuildFailed(package, trim_output(done.stderr or done.stdout))
+    return out
+
+
+class _CappedLog:
+    """Copies a child's stream to a file, keeping at most OUTPUT_CAP bytes, and remembers it."""
+
+    def __init__(self, stream: object, path: Path) -> None:
+        self.path = path
+        self.text = ""
+        self.listening = threading.Event()
+        self.address = ""
+        self._thread = threading.Thread(target=self._pump, args=(stream,), daemon=True)
+        self._thread.start()
+
+    def _pump(self, stream: object) -> None:
+        written = 0
+        with self.path.open("w", encoding="utf-8", errors="replace") as sink:
+            for line in stream:  # type: ignore[attr-defined]
+                if not self.listening.is_set():
+                    m = _LISTENING.search(line)
+                    if m:
+                        self.address = m.group(1)
+                        self.listening.set()
+                if written < OUTPUT_CAP:
+                    sink.write(line)
+                    sink.flush()
+                    written += len(line)
+                self.text = (self.text + line)[-8192:]
+
+    def tail(self, lines: int = 15) -> str:
+        return "\n".join(self.text.strip().splitlines()[-lines:])
+
+    def join(self, timeout: float) -> None:
+        self._thread.join(timeout)
+
+
+@dataclass
+class Process:
+    """A running program: its address, its process, and the files its output goes to."""
+
+    binary: Path
+    popen: subprocess.Popen[str]
+    address: str
+    stdout: _CappedLog
+    stderr: _CappedLog
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.address}"
+
+    def exit_code(self) -> int | None:
+        return self.popen.poll()
+
+    def stop(self, grace: float = 5.0) -> int | None:
+        """Ask the program to stop (SIGTERM), then kill it after `grace` seconds."""
+        if self.popen.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                self.popen.send_signal(signal.SIGTERM)
+            try:
+                self.popen.wait(grace)
+            except subprocess.TimeoutExpired:
+                self.popen.kill()
+                self.popen.wait(grace)
+        self.stdout.join(1.0)
+        self.stderr.join(1.0)
+        return self.popen.returncode
+
+
+def start(
+    binary: Path, log_dir: Path, env: dict[str, str] | None = None, ready_timeout: float = 20.0
+) -> Process:
+    """Start `binary` on a free loopback port and wait until it says it is listening."""
+    log_dir.mkdir(parents=True, exist_ok=True)
+    child_env = dict(os.environ)
+    child_env.setdefault("LEAKKIT_LISTEN", "127.0.0.1:0")
+    if env:
+        child_env.update(env)
+    popen = subprocess.Popen(
+        [str(binary)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        errors="replace",
+        env=child_env,
+        start_new_session=True,
+    )
+    out = _CappedLog(popen.stdout, log_dir / "stdout.log")
+    err = _CappedLog(popen.stderr, log_dir / "stderr.log")
+    proc = Process(binary, popen, "", out, err)
+    deadline = time.monotonic() + ready_timeout
+    while time.monotonic() < deadline:
+        for log in (err, out):
+            if log.listening.is_set():
+                proc.address = log.address
+                return proc
+        if popen.poll() is not None:
+            err.join(1.0)
+            out.join(1.0)
+            raise StartFailed(
+                f"{binary.name} exited with status {popen.returncode} before listening; "
+                f"its stderr ends with:\n{err.tail()}"
+            )
+        time.sleep(0.02)
+    proc.stop()
+    raise StartFailed(
+        f"{binary.name} did not say 'listening on ADDR' within {ready_timeout:.0f}s; "
+        f"its stderr ends with:\n{err.tail()}"
+    )

@@ -1,0 +1,3 @@
+module leakkit.test/gofixtures
+
+go 1.23
