@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import tempfile
 import traceback
@@ -47,6 +48,11 @@ SampleIndexOpt = Annotated[
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 
 
+# Large profiles are millions of small objects; freeing them one by one at exit takes longer
+# than reading them. Commands park what they loaded here and main() leaves with os._exit.
+_LOADED: list[object] = []
+
+
 def _print_json(doc: Any) -> None:
     sys.stdout.write(json.dumps(doc, indent=2) + "\n")
 
@@ -80,6 +86,7 @@ def top(
 
     prof = load_profile(profile)
     base_prof = load_profile(base) if base is not None else None
+    _LOADED.extend((prof, base_prof))
     report = top_report(prof, base_prof, TopOptions(sample_index, focus, ignore, nodecount))
     if as_json:
         _print_json(top_json(report))
@@ -118,6 +125,7 @@ def source(
 
     prof = load_profile(profile)
     base_prof = load_profile(base) if base is not None else None
+    _LOADED.extend((prof, base_prof))
     selection, functions = source_report(prof, regex, base_prof, sample_index)
     args = [f"-sample_index={sample_index}"] if sample_index is not None else []
     if base is not None:
@@ -182,6 +190,11 @@ def main() -> None:
     """
     try:
         app()
+    except SystemExit as done:
+        code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+        if isinstance(done.code, str):
+            print(done.code, file=sys.stderr)
+        _exit(code)
     except KitError as exc:
         print(f"leakkit: error: {exc}", file=sys.stderr)
         sys.exit(exc.exit_code)
@@ -193,3 +206,10 @@ def main() -> None:
         log.write_text(traceback.format_exc(), encoding="utf-8")
         print(f"leakkit: internal error: {exc!r} (details in {log})", file=sys.stderr)
         sys.exit(3)
+
+
+def _exit(code: int) -> None:
+    """Flush and leave without tearing down the loaded profiles object by object."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import gzip
 import zlib
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from google.protobuf.message import DecodeError
 
 from kit.errors import ProfileError
+from kit.pprof._gcpause import paused_gc
 from kit.pprof.model import (
     EMPTY_LABELS,
     EMPTY_NUM_LABELS,
@@ -68,7 +70,8 @@ def decode_profile(data: bytes, source: str = "<bytes>") -> Profile:
             f"{source}: not a pprof profile, or truncated (protobuf decoding failed: {exc})"
         ) from None
     try:
-        return _resolve(msg, source)
+        with paused_gc():
+            return _resolve(msg, source)
     except _Malformed as exc:
         raise ProfileError(f"{source}: malformed profile: {exc}") from None
 
@@ -186,8 +189,11 @@ def _resolve_samples(
     msg: Any, locations: dict[int, Location], n_types: int, string: Any
 ) -> tuple[Sample, ...]:
     get_location = locations.__getitem__
+    # Heap profiles label every sample (e.g. bytes=64) from a small set of distinct labels.
+    label_sets: dict[tuple[tuple[int, int, int, int], ...], tuple[Any, Any, Any]] = {}
     out: list[Sample] = []
     append = out.append
+    new_sample = Sample
     for index, s in enumerate(msg.sample):
         values = tuple(s.value)
         if len(values) != n_types:
@@ -198,30 +204,39 @@ def _resolve_samples(
             raise _Malformed(
                 f"sample {index} refers to location {exc.args[0]}, which is not in the profile"
             ) from None
-        if s.label:
-            append(_labelled_sample(locs, values, s.label, string))
+        labels = s.label
+        if labels:
+            if len(labels) == 1:
+                lb = labels[0]
+                raw: tuple[tuple[int, int, int, int], ...] = (
+                    (lb.key, lb.str, lb.num, lb.num_unit),
+                )
+            else:
+                raw = tuple((lb.key, lb.str, lb.num, lb.num_unit) for lb in labels)
+            resolved = label_sets.get(raw)
+            if resolved is None:
+                resolved = label_sets[raw] = _resolve_labels(raw, string)
+            append(new_sample(locs, values, *resolved))
         else:
-            append(Sample(locs, values))
+            append(new_sample(locs, values))
     return tuple(out)
 
 
-def _labelled_sample(
-    locs: tuple[Location, ...], values: tuple[int, ...], labels: Any, string: Any
-) -> Sample:
+def _resolve_labels(
+    raw: tuple[tuple[int, int, int, int], ...], string: Any
+) -> tuple[Any, Any, Any]:
     text: dict[str, list[str]] = {}
     nums: dict[str, list[int]] = {}
     units: dict[str, list[str]] = {}
-    for lb in labels:
-        key = string(lb.key, "a label key")
-        if lb.str:
-            text.setdefault(key, []).append(string(lb.str, "a label value"))
-        elif lb.num or lb.num_unit:
-            nums.setdefault(key, []).append(lb.num)
-            units.setdefault(key, []).append(string(lb.num_unit, "a label unit"))
-    return Sample(
-        locs,
-        values,
-        {k: tuple(v) for k, v in text.items()} if text else EMPTY_LABELS,
-        {k: tuple(v) for k, v in nums.items()} if nums else EMPTY_NUM_LABELS,
-        {k: tuple(v) for k, v in units.items()} if units else EMPTY_LABELS,
+    for key_index, str_index, num, unit_index in raw:
+        key = string(key_index, "a label key")
+        if str_index:
+            text.setdefault(key, []).append(string(str_index, "a label value"))
+        elif num or unit_index:
+            nums.setdefault(key, []).append(num)
+            units.setdefault(key, []).append(string(unit_index, "a label unit"))
+    return (
+        MappingProxyType({k: tuple(v) for k, v in text.items()}) if text else EMPTY_LABELS,
+        MappingProxyType({k: tuple(v) for k, v in nums.items()}) if nums else EMPTY_NUM_LABELS,
+        MappingProxyType({k: tuple(v) for k, v in units.items()}) if units else EMPTY_LABELS,
     )

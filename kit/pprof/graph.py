@@ -3,13 +3,18 @@
 Each frame of a sample becomes a node: a location contributes one node per line, innermost
 (inlined) first. A sample adds its value once to the cum of every node it holds (recursion
 counts once), and to the flat of its innermost frame. An edge between two frames of the same
-location is an inlined call; a node whose every incoming edge is inlined is shown "(inline)".
+location is an inlined call; a node whose every incoming edge is inlined is shown "(inline)",
+one reached both ways "(partial-inline)". pprof keeps, per sample, only the first (root-most)
+occurrence of an edge, and an edge stays inlined only if every sample saw it inlined.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
+from itertools import chain
+from operator import itemgetter
 
 from kit.pprof.model import Line, Location
 
@@ -17,6 +22,7 @@ from kit.pprof.model import Line, Location
 # frames fall back to the binary they came from.
 NodeKey = tuple[Hashable, ...]
 Stack = tuple[Sequence[Location], int]
+FrameKey = Callable[[Location, Line | None], tuple[NodeKey, str]]
 
 
 @dataclass(slots=True)
@@ -63,76 +69,163 @@ def _objfile_name(objfile: str) -> str:
     return f"[{base}]"
 
 
-def build_graph(
-    stacks: Iterable[Stack],
-    frame_key: Callable[[Location, Line | None], tuple[NodeKey, str]] = function_key,
-    kept: set[NodeKey] | None = None,
-) -> list[Node]:
-    """Nodes with non-zero flat or cum, unsorted; `kept` restricts the graph to those keys."""
-    nodes: dict[NodeKey, Node] = {}
-    # Per location, the frames root-most first: (node, reached by an inlined call).
-    frames_of: dict[int, tuple[tuple[Node, bool], ...]] = {}
-    edges: dict[tuple[int, int], bool] = {}
+_DROPPED = 0  # node index standing for frames outside `kept` (pprof's residual frames)
 
-    def frames(loc: Location) -> tuple[tuple[Node, bool], ...]:
+
+class _Frames(dict[Location, tuple[int, ...]]):
+    """Per location, node indexes of its lines, innermost first; filled on first use."""
+
+    def __init__(self, frame_key: FrameKey, kept: set[NodeKey] | None) -> None:
+        super().__init__()
+        self.frame_key = frame_key
+        self.kept = kept
+        self.nodes: list[Node] = [Node(("<dropped>",), "<dropped>")]
+        self.index: dict[NodeKey, int] = {}
+        self.inner_edges: dict[Location, tuple[tuple[int, int], ...]] = {}
+        self.candidates: set[int] = set()  # nodes that some location reaches by inlining
+
+    def __missing__(self, loc: Location) -> tuple[int, ...]:
         lines: Sequence[Line | None] = loc.lines or (None,)
-        out = []
-        last = len(lines) - 1
-        for ni in range(last, -1, -1):
-            key, name = frame_key(loc, lines[ni])
-            if kept is not None and key not in kept:
-                out.append((_RESIDUAL, False))
+        ids = []
+        for line in lines:
+            key, name = self.frame_key(loc, line)
+            if self.kept is not None and key not in self.kept:
+                ids.append(_DROPPED)
                 continue
-            node = nodes.get(key)
-            if node is None:
-                node = nodes[key] = Node(key, name)
-            out.append((node, ni != last))
-        result = tuple(out)
-        frames_of[id(loc)] = result
+            n = self.index.get(key)
+            if n is None:
+                n = self.index[key] = len(self.nodes)
+                self.nodes.append(Node(key, name))
+            ids.append(n)
+        result = self[loc] = tuple(ids)
+        # Edges inside the location, root-most first: caller line -> inlined callee line.
+        inner = tuple(
+            (ids[i + 1], ids[i]) for i in range(len(ids) - 2, -1, -1) if ids[i] != ids[i + 1]
+        )
+        self.inner_edges[loc] = inner
+        self.candidates.update(callee for _, callee in inner)
         return result
 
-    for locations, value in stacks:
-        if value == 0:
-            continue
-        seen: set[int] = set()
-        seen_edges: set[tuple[int, int]] = set()
-        parent: Node | None = None
-        residual = False
-        for i in range(len(locations) - 1, -1, -1):
-            loc = locations[i]
-            for node, inlined in frames_of.get(id(loc)) or frames(loc):
-                if node is _RESIDUAL:
-                    residual = True
-                    continue
-                nid = id(node)
-                if nid not in seen:
-                    seen.add(nid)
-                    node.cum += value
-                if parent is not None and node is not parent:
-                    pair = (id(parent), nid)
-                    if pair not in seen_edges:
-                        seen_edges.add(pair)
-                        previous = edges.get(pair)
-                        if previous is None:
-                            edges[pair] = inlined
-                        elif previous and not inlined:
-                            edges[pair] = False
-                parent = node
-                residual = False
-        if parent is not None and not residual:
-            parent.flat += value
 
-    by_id = {id(n): n for n in nodes.values()}
+_MULTI = -1
+
+
+class _SingleNode(dict[Location, int]):
+    """Per location, its one node index, or _MULTI when it holds inlined lines."""
+
+    def __init__(self, frames: _Frames) -> None:
+        super().__init__()
+        self.frames = frames
+
+    def __missing__(self, loc: Location) -> int:
+        ids = self.frames[loc]
+        result = self[loc] = ids[0] if len(ids) == 1 else _MULTI
+        return result
+
+
+def build_graph(
+    stacks: Iterable[Stack], frame_key: FrameKey = function_key, kept: set[NodeKey] | None = None
+) -> list[Node]:
+    """Nodes with non-zero flat or cum, unsorted; `kept` restricts the graph to those keys."""
+    frames = _Frames(frame_key, kept)
+    live = list(filter(itemgetter(1), stacks))
+    get = frames.__getitem__
+    # Most locations are one line, one node: map those straight to an int, and expand only
+    # the stacks that hold a location with inlined lines (marked _MULTI).
+    to_node = _SingleNode(frames).__getitem__
+    flat: dict[int, int] = {}
+    # Group samples by value so that counting nodes runs in C (Counter), then scale once.
+    by_value: dict[int, list[set[int]]] = {}
+    for locs, w in live:
+        group = by_value.get(w)
+        if group is None:
+            group = by_value[w] = []
+        ids = set(map(to_node, locs))
+        if _MULTI in ids:
+            ids = set(chain.from_iterable(map(get, locs)))
+        group.append(ids)
+        if locs:
+            leaf = get(locs[0])[0]
+            flat[leaf] = flat.get(leaf, 0) + w
+    nodes = frames.nodes
+    cum = [0] * len(nodes)
+    for w, groups in by_value.items():
+        for n, count in Counter(chain.from_iterable(groups)).items():
+            cum[n] += count * w
+    for node, c in zip(nodes, cum, strict=True):
+        node.cum = c
+    for n, f in flat.items():
+        nodes[n].flat = f
+    edges = _edges_general(live, frames) if kept is not None else _edges_fast(live, frames)
     for (_, dest), inlined in edges.items():
-        node = by_id[dest]
+        node = nodes[dest]
         if inlined:
             node.inline_in = True
         else:
             node.direct_in = True
-    return [n for n in nodes.values() if n.flat != 0 or n.cum != 0]
+    return [n for n in nodes[1:] if n.flat != 0 or n.cum != 0]
 
 
-_RESIDUAL = Node(("<residual>",), "<residual>")
+def _edges_fast(live: list[Stack], frames: _Frames) -> dict[tuple[int, int], bool]:
+    """Edges into nodes that are ever inlined; the only ones that decide a label.
+
+    Only samples holding a location with such a node can add an edge into one, and within
+    those only the frames of such locations need a look.
+    """
+    candidates = frames.candidates
+    edges: dict[tuple[int, int], bool] = {}
+    if not candidates:
+        return edges
+    relevant = {loc for loc, ids in frames.items() if not candidates.isdisjoint(ids)}
+    inner_edges = frames.inner_edges
+    for locs, _ in live:
+        if relevant.isdisjoint(locs):
+            continue
+        seen: set[tuple[int, int]] = set()
+        last = len(locs) - 1
+        for i in range(last, -1, -1):
+            loc = locs[i]
+            if loc not in relevant:
+                continue
+            ids = frames[loc]
+            outer = ids[-1]
+            if i < last and outer in candidates:
+                caller = frames[locs[i + 1]][0]
+                if caller != outer:
+                    _add_edge(edges, seen, (caller, outer), False)
+            for pair in inner_edges[loc]:
+                if pair[1] in candidates:
+                    _add_edge(edges, seen, pair, True)
+    return edges
+
+
+def _add_edge(
+    edges: dict[tuple[int, int], bool], seen: set[tuple[int, int]], pair: tuple[int, int], inl: bool
+) -> None:
+    if pair in seen:
+        return
+    seen.add(pair)
+    if not inl or pair not in edges:
+        edges[pair] = edges.get(pair, True) and inl
+
+
+def _edges_general(live: list[Stack], frames: _Frames) -> dict[tuple[int, int], bool]:
+    """Every edge of every sample, walking frames root first and skipping dropped ones."""
+    edges: dict[tuple[int, int], bool] = {}
+    for locs, _ in live:
+        seen: set[tuple[int, int]] = set()
+        parent = _DROPPED
+        for i in range(len(locs) - 1, -1, -1):
+            ids = frames[locs[i]]
+            last = len(ids) - 1
+            for j in range(last, -1, -1):
+                n = ids[j]
+                if n == _DROPPED:
+                    continue
+                if parent != _DROPPED and n != parent:
+                    _add_edge(edges, seen, (parent, n), j != last)
+                parent = n
+    return edges
 
 
 def sort_nodes(nodes: list[Node]) -> list[Node]:

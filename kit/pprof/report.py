@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 
 from kit.errors import UsageError
+from kit.pprof._gcpause import paused_gc
 from kit.pprof.graph import Node, NodeKey, Stack, build_graph, line_key, sort_nodes
 from kit.pprof.merge import go_regexp, prune_uninteresting, subtract_base
 from kit.pprof.model import Location, Profile, Sample, ValueType
@@ -74,12 +76,19 @@ def select(
     )
     samples = prune_uninteresting(profile, list(samples)) if profile.drop_frames else samples
     # pprof computes the total before focus and ignore, so percentages stay of the whole.
-    total = sum(abs(s.values[index]) for s in samples)
+    total = sum(map(abs, map(itemgetter(index), map(itemgetter(1), samples))))
     focus_re = go_regexp(focus, "--focus") if focus else None
     ignore_re = go_regexp(ignore, "--ignore") if ignore else None
     if focus_re is not None or ignore_re is not None:
         samples = _filter(samples, focus_re, ignore_re)
-    stacks = tuple((s.locations, s.values[index]) for s in samples)
+    # Sample is a NamedTuple: (locations, values, ...); pair each stack with its one value.
+    stacks = tuple(
+        zip(
+            map(itemgetter(0), samples),
+            map(itemgetter(index), map(itemgetter(1), samples)),
+            strict=True,
+        )
+    )
     return Selection(profile.sample_types[index], total, stacks, base is not None)
 
 
@@ -130,12 +139,13 @@ def top(
     opts = options or TopOptions()
     if opts.nodecount < 0:
         raise UsageError(f"--nodecount must be 0 (all) or more, not {opts.nodecount}")
-    sel = select(profile, base, opts.sample_index, opts.focus, opts.ignore)
-    nodes = sort_nodes(build_graph(sel.stacks))
-    node_count = len(nodes)
-    if 0 < opts.nodecount < len(nodes):
-        kept: set[NodeKey] = {n.key for n in nodes[: opts.nodecount]}
-        nodes = sort_nodes(build_graph(sel.stacks, kept=kept))
+    with paused_gc():
+        sel = select(profile, base, opts.sample_index, opts.focus, opts.ignore)
+        nodes = sort_nodes(build_graph(sel.stacks))
+        node_count = len(nodes)
+        if 0 < opts.nodecount < len(nodes):
+            kept: set[NodeKey] = {n.key for n in nodes[: opts.nodecount]}
+            nodes = sort_nodes(build_graph(sel.stacks, kept=kept))
     rows = tuple(TopRow(n.name, n.flat, n.cum, n.inline_label) for n in nodes)
     return TopReport(sel.sample_type, sel.total, rows, node_count, sel.diff)
 
@@ -189,17 +199,9 @@ def source(
     functions = []
     for (name, filename), lines in grouped.items():
         lines.sort(key=lambda sl: sl.line)
-        fn_nodes = build_graph(
-            sel.stacks,
-            frame_key=lambda loc, ln: (
-                ((ln.function.name, ln.function.filename), ln.function.name)
-                if ln is not None
-                else (("",), "")
-            ),
-            kept={(name, filename)},
-        )
-        flat = sum(n.flat for n in fn_nodes)
-        cum = sum(n.cum for n in fn_nodes)
+        # As pprof's list, a function's totals are the sums over its lines.
+        flat = sum(sl.flat for sl in lines)
+        cum = sum(sl.cum for sl in lines)
         functions.append(
             SourceFunction(name, filename, starts.get((name, filename), 0), flat, cum, tuple(lines))
         )

@@ -61,6 +61,11 @@ def render_source(selection: Selection, functions: Sequence[SourceFunction], com
             continue
         first = min([fn.start_line or min(by_line), *by_line])
         last = max(by_line)
+        # Show through the function's closing brace, as pprof does, when it is near.
+        for number in range(last + 1, min(last + 40, len(source_lines)) + 1):
+            if source_lines[number - 1].startswith("}"):
+                last = number
+                break
         for number in range(first, last + 1):
             hit = by_line.get(number)
             text = source_lines[number - 1] if 0 < number <= len(source_lines) else ""
