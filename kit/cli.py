@@ -7,12 +7,13 @@ import os
 import sys
 import tempfile
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from kit.errors import KitError
+from kit.errors import KitError, UsageError
 
 app = typer.Typer(
     name="leakkit",
@@ -149,6 +150,140 @@ def info(profile: ProfileArg, as_json: JsonOpt = False) -> None:
         print(render_info(prof))
 
 
+@app.command("list")
+def list_scenarios(as_json: JsonOpt = False) -> None:
+    """The bundled scenarios: id, level, leak category, minutes and title."""
+    from kit.scenarios.catalog import all_scenarios
+
+    scenarios = all_scenarios()
+    if as_json:
+        _print_json(
+            [
+                {
+                    "id": s.id,
+                    "title": s.title,
+                    "level": s.level,
+                    "category": s.category,
+                    "tags": list(s.tags),
+                    "minutes": s.minutes,
+                }
+                for s in scenarios
+            ]
+        )
+        return
+    width = max((len(s.id) for s in scenarios), default=2)
+    print(f"{'id':<{width}}  {'level':<6}  {'min':>3}  {'category':<26} title")
+    for s in scenarios:
+        print(f"{s.id:<{width}}  {s.level:<6}  {s.minutes:>3}  {s.category:<26} {s.title}")
+    print("\nRead one with `leakkit show ID`; start it with `leakkit start ID`.")
+
+
+@app.command()
+def show(
+    scenario_id: Annotated[str, typer.Argument(metavar="ID", help="A scenario id.")],
+    lang: Annotated[str, typer.Option(help="Prompt language: en or zh.")] = "en",
+) -> None:
+    """Print a scenario's brief (the prompt) in the terminal."""
+    from rich.console import Console
+    from rich.markdown import Markdown
+
+    from kit.scenarios.catalog import get_scenario
+
+    if lang not in ("en", "zh"):
+        raise UsageError(f"--lang must be en or zh, not {lang!r}")
+    scenario = get_scenario(scenario_id)
+    console = Console()
+    title = scenario.title_zh if lang == "zh" and scenario.title_zh else scenario.title
+    console.print(
+        f"[bold]{title}[/bold]  ({scenario.id}, {scenario.level}, {scenario.minutes} min)"
+    )
+    console.print(Markdown(scenario.prompt(lang)))
+    console.print(f"\nStart with: leakkit start {scenario.id}")
+
+
+@app.command()
+def start(
+    scenario_id: Annotated[str, typer.Argument(metavar="ID", help="A scenario id.")],
+    directory: Annotated[
+        Path | None, typer.Option("--dir", help="Workspace folder (default: ./ID).")
+    ] = None,
+) -> None:
+    """Make a workspace: the program to fix, its go.mod, and a diagnosis.md to fill in."""
+    from kit.scenarios.catalog import get_scenario
+    from kit.scenarios.workspace import create_workspace
+
+    scenario = get_scenario(scenario_id)
+    ws = create_workspace(scenario, directory or Path(scenario.id))
+    print(f"Workspace for {scenario.id} ready in {ws.path}")
+    print(f"  editable: {', '.join(scenario.editable)}; write your findings in diagnosis.md")
+    print(f"  next: leakkit run {ws.path}")
+
+
+@app.command()
+def run(
+    target: Annotated[
+        str | None,
+        typer.Argument(metavar="[ID|WORKSPACE]", help="A scenario id or a workspace folder."),
+    ] = None,
+    program: Annotated[
+        Path | None,
+        typer.Option(help="Run your own Go main package (it must serve net/http/pprof)."),
+    ] = None,
+    load: Annotated[
+        Path | None, typer.Option(help="TOML file with a [load] table, for --program.")
+    ] = None,
+    backend: Annotated[str, typer.Option(help="Where to run: local.")] = "local",
+    out: Annotated[
+        Path | None, typer.Option(help="Folder for the recording (default: ./leakkit-runs/...).")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run a leaky service under load, checkpoint it, and show what grows and where.
+
+    Examples: leakkit run cache-map | leakkit run ./my-workspace |
+    leakkit run --program ./svc --load load.toml
+    """
+    from kit.render.run_text import render_run
+    from kit.runner.session import resolve, run_request
+
+    request = resolve(target, program, load, out)
+    try:
+        with _progress_bar() as progress:
+            findings = run_request(request, backend, progress)
+    except KeyboardInterrupt:
+        print(
+            f"leakkit: interrupted; the program was stopped and the checkpoints so far are in "
+            f"{request.out / 'recording.json'}",
+            file=sys.stderr,
+        )
+        raise typer.Exit(130) from None
+    if as_json:
+        _print_json(findings.to_json())
+    else:
+        print(render_run(findings))
+    if findings.recording.outcome.status not in ("completed",):
+        raise typer.Exit(1)
+
+
+@app.command()
+def curves(
+    recording: Annotated[
+        Path, typer.Argument(metavar="RECORDING", help="A run folder or its recording.json.")
+    ],
+    as_json: JsonOpt = False,
+) -> None:
+    """Analyse a saved recording again, offline: growth, verdict and hot functions."""
+    from kit.analysis.report import analyse
+    from kit.render.run_text import render_run
+    from kit.runner.recording import load as load_recording
+
+    findings = analyse(load_recording(recording))
+    if as_json:
+        _print_json(findings.to_json())
+    else:
+        print(render_run(findings))
+
+
 @app.command()
 def toolchain(
     path: Annotated[bool, typer.Option("--path", help="Print only the go binary's path.")] = False,
@@ -176,6 +311,38 @@ def demo(
     from kit.demo import run_demo
 
     print(run_demo(requests=requests, out=out, progress=_progress))
+
+
+class _progress_bar:
+    """A progress bar on stderr through build, warm-up and phases (quiet when not a tty)."""
+
+    def __enter__(self) -> Callable[[str, int, int], None]:
+        from rich.console import Console
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+        console = Console(stderr=True)
+        self._bar = Progress(
+            TextColumn("{task.description:<14}"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total}"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+            disable=not console.is_terminal,
+        )
+        self._bar.__enter__()
+        self._task = self._bar.add_task("building", total=1)
+        self._quiet = not console.is_terminal
+
+        def update(what: str, step: int, steps: int) -> None:
+            self._bar.update(self._task, description=what, completed=step, total=steps)
+            if self._quiet:
+                print(f"leakkit: {what}", file=sys.stderr, flush=True)
+
+        return update
+
+    def __exit__(self, *exc: object) -> None:
+        self._bar.__exit__(None, None, None)
 
 
 def _progress(message: str) -> None:

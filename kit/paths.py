@@ -23,6 +23,11 @@ def samples_dir() -> Path:
     return _bundled("go_samples")
 
 
+def scenarios_dir() -> Path:
+    """The bundled scenario folders (scenarios/)."""
+    return _bundled("scenarios")
+
+
 def cache_dir() -> Path:
     """Where built binaries and run folders go unless told otherwise."""
     base = os.environ.get("LEAKKIT_CACHE") or os.environ.get("XDG_CACHE_HOME")

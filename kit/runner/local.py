@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import re
 import signal
@@ -98,6 +99,20 @@ class Process:
     def exit_code(self) -> int | None:
         return self.popen.poll()
 
+    def rss_bytes(self) -> int | None:
+        try:
+            status = Path(f"/proc/{self.popen.pid}/status").read_text()
+        except OSError:
+            return None
+        m = re.search(r"^VmRSS:\s+(\d+) kB", status, re.M)
+        return int(m.group(1)) * 1024 if m else None
+
+    def oom_killed(self) -> bool:
+        return False
+
+    def stderr_tail(self, lines: int = 15) -> str:
+        return self.stderr.tail(lines)
+
     def stop(self, grace: float = 5.0) -> int | None:
         """Ask the program to stop (SIGTERM), then kill it after `grace` seconds."""
         if self.popen.poll() is None:
@@ -154,3 +169,22 @@ def start(
         f"{binary.name} did not say 'listening on ADDR' within {ready_timeout:.0f}s; "
         f"its stderr ends with:\n{err.tail()}"
     )
+
+
+class LocalBackend:
+    """Builds with the found Go toolchain; runs the program as a child bound to 127.0.0.1."""
+
+    name = "local"
+
+    def __init__(self, toolchain: Toolchain, bin_dir: Path, ready_timeout: float = 30.0) -> None:
+        self.toolchain = toolchain
+        self.bin_dir = bin_dir
+        self.ready_timeout = ready_timeout
+
+    def build(self, program_dir: Path) -> Path:
+        key = hashlib.sha256(str(program_dir.resolve()).encode()).hexdigest()[:16]
+        out = self.bin_dir / f"{program_dir.name}-{key}"
+        return build(self.toolchain, program_dir, ".", out)
+
+    def launch(self, target: Path, run_dir: Path) -> Process:
+        return start(target, run_dir / "logs", ready_timeout=self.ready_timeout)

@@ -1,0 +1,1 @@
+"""Analysis of recordings: growth per unit of work, and the functions behind it."""

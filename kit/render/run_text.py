@@ -1,0 +1,83 @@
+"""Terminal report of a run: growth table with sparklines, hot functions, what to do next."""
+
+from __future__ import annotations
+
+import shlex
+
+from kit.analysis.curves import GrowthClass, sparkline
+from kit.analysis.report import Findings
+
+_ORDER = ("heap_alloc", "heap_objects", "goroutines", "heap_inuse", "stack_inuse", "rss", "sys")
+_CLASS_MARK = {GrowthClass.LEAK: "LEAK", GrowthClass.BOUNDED: "ok", GrowthClass.INCONCLUSIVE: "??"}
+
+
+def _per_1k(value: float, unit: str) -> str:
+    if unit == "bytes":
+        return f"{value / 1024:,.1f} KiB" if abs(value) >= 1024 else f"{value:,.0f} B"
+    return f"{value:,.1f}"
+
+
+def render_run(findings: Findings) -> str:
+    rec = findings.recording
+    unit = "requests" if rec.work_unit == "requests" else "ms"
+    lines = []
+    title = f"scenario {rec.scenario}" if rec.scenario else rec.program
+    lines.append(f"Run of {title} on the {rec.backend} backend ({rec.toolchain})")
+    if rec.checkpoints:
+        lines.append(
+            f"{len(rec.checkpoints)} checkpoints, {rec.checkpoints[-1].work:,} {unit} of work"
+        )
+    if rec.outcome.status not in ("completed", "running"):
+        lines.append("")
+        lines.append(f"!! The program {rec.outcome.message or rec.outcome.status}.")
+        if rec.outcome.stderr_tail:
+            lines.append("   Its stderr ends with:")
+            lines.extend(f"   | {ln}" for ln in rec.outcome.stderr_tail.splitlines()[-10:])
+    lines.append("")
+    lines.append(f"{'metric':<13} {'per 1k ' + unit:>16} {'R²':>5}  {'class':<5} curve")
+    for name in _ORDER:
+        g = findings.growth.get(name)
+        if g is None:
+            continue
+        lines.append(
+            f"{name:<13} {_per_1k(g.per_1k, g.unit):>16} {g.r2:>5.2f}  "
+            f"{_CLASS_MARK[g.cls]:<5} {sparkline(g.values)}"
+        )
+    lines.append("")
+    lines.append(f"Verdict: {findings.verdict.upper()}")
+    for name in _ORDER:
+        g = findings.growth.get(name)
+        if g is not None and g.cls is not GrowthClass.BOUNDED:
+            lines.append(f"  {name}: {g.reason}")
+    if findings.hot:
+        lines.append("")
+        lines.append("Growth by function (first to last checkpoint, credited to your code):")
+        for h in findings.hot:
+            amount = _per_1k(h.delta, "bytes" if h.sample_type == "inuse_space" else "")
+            lines.append(
+                f"  {h.profile:<9} {h.sample_type:<11} {amount:>12} {h.share:>6.1%}  {h.name}"
+            )
+    if findings.leaked:
+        lines.append("")
+        lines.append("The runtime's goroutineleak profile reports goroutines that can never wake:")
+        for stack in findings.leaked:
+            lines.append(f"  {stack.count} x " + " <- ".join(stack.frames[:6]))
+    cps = rec.checkpoints
+    if len(cps) >= 2:
+        lines.append("")
+        lines.append("Dig further with pprof:")
+        for kind, index in (("heap", "inuse_space"), ("goroutine", "goroutine")):
+            first, last = rec.profile_path(cps[0], kind), rec.profile_path(cps[-1], kind)
+            if first and last:
+                lines.append(
+                    "  "
+                    + shlex.join(
+                        [
+                            *("go", "tool", "pprof", "-top", f"-sample_index={index}"),
+                            *("-base", str(first), str(last)),
+                        ]
+                    )
+                )
+    lines.append("")
+    lines.append(f"Recording: {rec.folder / 'recording.json'} (re-analyse: leakkit curves)")
+    return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""Scenarios: the manifest format, the catalog of bundled scenarios, learner workspaces."""
