@@ -1,10 +1,10 @@
-# Front door: `make demo` sets up and runs the kit, `make test` sets up and runs the tests.
+# Front door: `make run` sets up and runs a scenario, `make test` sets up and runs the tests.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: dev demo test lint fmt bench clean
+.PHONY: dev run test lint fmt bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,9 +14,9 @@ $(STAMP): pyproject.toml
 
 dev: $(STAMP)
 
-demo: $(STAMP)
+run: $(STAMP)
 	$(BIN)/leakkit toolchain
-	$(BIN)/leakkit demo
+	$(BIN)/leakkit run cache-map
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
@@ -33,6 +33,8 @@ fmt: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_top.py
+	$(BIN)/python benchmarks/bench_detector.py
+	$(BIN)/python benchmarks/bench_load.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -19,8 +19,9 @@ app = typer.Typer(
     name="leakkit",
     help=(
         "Practise finding and fixing Go memory and goroutine leaks with pprof.\n\n"
-        "Read profiles the way `go tool pprof` reads them (top, source, info), "
-        "or run `leakkit demo` to watch a leaky Go service grow."
+        "Start with `leakkit list`, `leakkit show ID` and `leakkit run ID`: the kit builds a "
+        "leaky Go service, drives load, checkpoints it and shows what grows and where. "
+        "Read any profile the way `go tool pprof` does with top, source and info."
     ),
     no_args_is_help=True,
     add_completion=False,
@@ -298,21 +299,6 @@ def toolchain(
         print(f"{tc.version_text} at {tc.go} (found via {tc.origin})")
 
 
-@app.command()
-def demo(
-    requests: Annotated[
-        int, typer.Option(help="Requests to send between the two heap snapshots.", min=1)
-    ] = 2000,
-    out: Annotated[
-        Path | None, typer.Option(help="Folder for the profiles (default: a new temp folder).")
-    ] = None,
-) -> None:
-    """Build a small leaky Go service, load it, take two heap profiles and show what grew."""
-    from kit.demo import run_demo
-
-    print(run_demo(requests=requests, out=out, progress=_progress))
-
-
 class _progress_bar:
     """A progress bar on stderr through build, warm-up and phases (quiet when not a tty)."""
 
@@ -343,10 +329,6 @@ class _progress_bar:
 
     def __exit__(self, *exc: object) -> None:
         self._bar.__exit__(None, None, None)
-
-
-def _progress(message: str) -> None:
-    print(f"  {message}", file=sys.stderr, flush=True)
 
 
 def main() -> None:

@@ -1,7 +1,7 @@
 // Command calibration is a small work service with a known, configurable cost per request.
 // Each GET /work does ordinary request churn and then keeps LEAKKIT_CAL_BYTES bytes and
-// LEAKKIT_CAL_GOROUTINES parked goroutines, so a leak detector can be checked against
-// growth of an exact size.
+// LEAKKIT_CAL_GOROUTINES parked goroutines, on every request or, with LEAKKIT_CAL_EVERY=N,
+// on every N-th one (by id), so a leak detector can be checked against growth of an exact size.
 package main
 
 import (
@@ -42,6 +42,7 @@ var (
 	history        ledger
 	keepBytes      = envInt("LEAKKIT_CAL_BYTES")
 	keepGoroutines = envInt("LEAKKIT_CAL_GOROUTINES")
+	keepEvery      = max(1, envInt("LEAKKIT_CAL_EVERY"))
 )
 
 func envInt(name string) int {
@@ -81,12 +82,14 @@ func handleWork(w http.ResponseWriter, r *http.Request) {
 		Served:   time.Now().UTC(),
 	}
 
-	if keepBytes > 0 {
-		history.record(make([]byte, keepBytes))
-	}
-	for k := 0; k < keepGoroutines; k++ {
-		wake := make(chan struct{})
-		go func() { <-wake }()
+	if id%int64(keepEvery) == 0 {
+		if keepBytes > 0 {
+			history.record(make([]byte, keepBytes))
+		}
+		for k := 0; k < keepGoroutines; k++ {
+			wake := make(chan struct{})
+			go func() { <-wake }()
+		}
 	}
 
 	w.Header().Set("Content-Type", "application/json")

@@ -13,6 +13,8 @@ _CLASS_MARK = {GrowthClass.LEAK: "LEAK", GrowthClass.BOUNDED: "ok", GrowthClass.
 
 def _per_1k(value: float, unit: str) -> str:
     if unit == "bytes":
+        if abs(value) >= 1 << 20:
+            return f"{value / (1 << 20):,.1f} MiB"
         return f"{value / 1024:,.1f} KiB" if abs(value) >= 1024 else f"{value:,.0f} B"
     return f"{value:,.1f}"
 
