@@ -285,6 +285,162 @@ def curves(
         print(render_run(findings))
 
 
+WorkspaceArg = Annotated[
+    Path,
+    typer.Argument(metavar="[WORKSPACE]", help="A workspace made by `leakkit start` (default: .)."),
+]
+
+
+@app.command("grade")
+def grade_command(
+    workspace: WorkspaceArg = Path("."),
+    as_json: JsonOpt = False,
+    fmt: Annotated[
+        str, typer.Option("--format", help="Report format: text, md, html or json.")
+    ] = "text",
+    out: Annotated[Path | None, typer.Option(help="Write the report to this file.")] = None,
+) -> None:
+    """Grade your diagnosis and fix: rebuild, rerun the load, verify, explain every point.
+
+    Exit status: 0 pass, 1 fail or inconclusive, 2 kit error. JSON is written even on fail.
+    """
+    from kit.grading.grade import grade
+    from kit.grading.verdict import Verdict
+    from kit.progress import record_attempt
+    from kit.render.verdict_html import render_html
+    from kit.render.verdict_text import render_markdown, render_text
+    from kit.scenarios.catalog import get_scenario
+    from kit.scenarios.workspace import open_workspace
+
+    if as_json:
+        fmt = "json"
+
+    def render_json(v: Verdict) -> str:
+        return json.dumps(v.to_json(), indent=2) + "\n"
+
+    renderers: dict[str, Callable[[Verdict], str]] = {
+        "text": render_text,
+        "md": render_markdown,
+        "html": render_html,
+        "json": render_json,
+    }
+    if fmt not in renderers:
+        raise UsageError(f"--format must be one of {', '.join(renderers)}, not {fmt!r}")
+    scenario = get_scenario(open_workspace(workspace).scenario_id)
+    verdict = grade(workspace, say=lambda m: print(f"leakkit: {m}", file=sys.stderr, flush=True))
+    record_attempt(verdict, scenario.category)
+    report = renderers[fmt](verdict)
+    if out is not None:
+        out.write_text(report, encoding="utf-8")
+        print(f"leakkit: report written to {out}", file=sys.stderr)
+    else:
+        sys.stdout.write(report if report.endswith("\n") else report + "\n")
+    if verdict.status != "pass":
+        raise typer.Exit(1)
+
+
+@app.command()
+def hint(workspace: WorkspaceArg = Path(".")) -> None:
+    """Reveal the next hint for a workspace's scenario; each one costs points at grading."""
+    from kit.grading.hints import next_hint
+
+    number, total, text, cost = next_hint(workspace)
+    print(f"Hint {number} of {total} (costs {cost} points at grading):\n")
+    print(text)
+
+
+@app.command()
+def progress(as_json: JsonOpt = False) -> None:
+    """Your graded attempts: best score per scenario, and mastery per leak category."""
+    from kit.progress import home, summary, summary_json
+
+    if as_json:
+        _print_json(summary_json())
+        return
+    per, mastery = summary()
+    if not per:
+        print(f"No graded attempts yet (store: {home() / 'progress.db'}). Try `leakkit grade`.")
+        return
+    print(f"{'scenario':<22} {'best':>9} {'tries':>5} {'hints':>5} {'time':>7}  passed")
+    for p in per:
+        print(
+            f"{p.scenario:<22} {p.best:>4.0f}/{p.max_score:<4.0f} {p.attempts:>5} {p.hints:>5}"
+            f" {p.time_s / 60:>6.1f}m  {'yes' if p.passed else 'no'}"
+        )
+    print("\nMastery by leak category:")
+    for category, value in sorted(mastery.items()):
+        print(f"  {category:<26} {value:>6.0%}")
+
+
+@app.command()
+def validate(
+    ids: Annotated[
+        list[str] | None, typer.Argument(metavar="[ID]...", help="Scenarios (default: all).")
+    ] = None,
+    scenarios_dir: Annotated[
+        Path | None, typer.Option(help="Folder of scenario folders (default: the bundled one).")
+    ] = None,
+    repeat: Annotated[
+        int, typer.Option(help="Run the whole self-test this many times.", min=1)
+    ] = 1,
+    as_json: JsonOpt = False,
+) -> None:
+    """Self-test scenarios: leaks as expected, the reference fix passes, wrong fixes fail.
+
+    Exit status 1 if any scenario fails on any repeat.
+    """
+    from kit.grading.validate import validate_scenario
+    from kit.scenarios.catalog import all_scenarios, get_scenario
+
+    chosen = [get_scenario(i, scenarios_dir) for i in ids] if ids else all_scenarios(scenarios_dir)
+    results = []
+    for round_ in range(1, repeat + 1):
+        for scenario in chosen:
+            print(f"== {scenario.id} (round {round_}/{repeat})", file=sys.stderr)
+            results.append(
+                validate_scenario(scenario, lambda m: print(f"   {m}", file=sys.stderr, flush=True))
+            )
+    failed = sorted({r.scenario for r in results if not r.ok})
+    if as_json:
+        _print_json(
+            {
+                "version": 1,
+                "ok": not failed,
+                "results": [
+                    {
+                        "scenario": r.scenario,
+                        "ok": r.ok,
+                        "problems": list(r.problems),
+                        "steps": list(r.steps),
+                        "duration_s": round(r.duration_s, 1),
+                    }
+                    for r in results
+                ],
+            }
+        )
+    else:
+        for r in results:
+            print(f"{'ok  ' if r.ok else 'FAIL'} {r.scenario:<24} {r.duration_s:6.1f}s")
+            for problem in r.problems:
+                print(f"     - {problem}")
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def taxonomy(
+    markdown: Annotated[bool, typer.Option("--markdown", help="Print docs/taxonomy.md.")] = False,
+) -> None:
+    """The leak categories the grader knows, with their English and Chinese synonyms."""
+    from kit.grading.taxonomy import TAXONOMY, taxonomy_markdown
+
+    if markdown:
+        sys.stdout.write(taxonomy_markdown())
+        return
+    for c in TAXONOMY:
+        print(f"{c.id:<26} {c.family:<10} {c.title}")
+
+
 @app.command()
 def toolchain(
     path: Annotated[bool, typer.Option("--path", help="Print only the go binary's path.")] = False,

@@ -110,6 +110,27 @@ class Expectation:
     hot: tuple[HotFunction, ...]
 
 
+DEFAULT_WEIGHTS = {
+    "function": 20,
+    "category": 15,
+    "evidence": 15,
+    "leak_gone": 25,
+    "hot_gone": 10,
+    "behaviour": 15,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Grading:
+    """Points per rubric part (default 100 in all) and what each hint costs."""
+
+    weights: tuple[tuple[str, int], ...] = tuple(DEFAULT_WEIGHTS.items())
+    hint_cost: int = 5
+
+    def weight(self, part: str) -> int:
+        return dict(self.weights)[part]
+
+
 @dataclass(frozen=True, slots=True)
 class Scenario:
     """A scenario folder, loaded and checked."""
@@ -128,6 +149,7 @@ class Scenario:
     checks: tuple[Check, ...]
     limits: Limits
     expect: Expectation
+    grading: Grading = Grading()
 
     def prompt(self, lang: str = "en") -> str:
         name = "prompt.md" if lang == "en" else f"prompt.{lang}.md"
@@ -240,7 +262,7 @@ def load_scenario(folder: Path) -> Scenario:
     top = _Reader(file, data)
     top.unknown(
         {"id", "title", "title_zh", "level", "minutes", "category", "tags", "program", "load"}
-        | {"checks", "limits", "expect"}
+        | {"checks", "limits", "expect", "grading"}
     )
     scenario_id = top.string("id")
     if not _ID.match(scenario_id):
@@ -273,6 +295,7 @@ def load_scenario(folder: Path) -> Scenario:
         checks=tuple(_check(r) for r in top.tables("checks", required=False)),
         limits=_limits(top.table_of("limits", required=False)),
         expect=_expectation(top.table_of("expect")),
+        grading=_grading(top.table_of("grading", required=False)),
     )
 
 
@@ -335,6 +358,16 @@ def _limits(t: _Reader) -> Limits:
     except ValueError:
         raise t.fail("memory", "a size such as 256MiB") from None
     return Limits(memory_bytes, t.integer("pids", default=512, minimum=16), t.number("cpus", 1.0))
+
+
+def _grading(t: _Reader) -> Grading:
+    t.unknown({"weights", "hint_cost"})
+    weights = dict(DEFAULT_WEIGHTS)
+    table = t.table_of("weights", required=False)
+    table.unknown(set(DEFAULT_WEIGHTS))
+    for part in table.table:
+        weights[part] = table.integer(part)
+    return Grading(tuple(weights.items()), t.integer("hint_cost", default=5))
 
 
 def _expectation(t: _Reader) -> Expectation:

@@ -1,0 +1,186 @@
+"""`leakkit validate`: prove a scenario works, the way the design asks.
+
+The program builds and vets; the leaky program leaks with the expected hot function on top;
+the reference fix with the model diagnosis gets full marks; every wrong fix is rejected by
+the check its header names; an empty diagnosis earns no diagnosis points.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kit.analysis.curves import GrowthClass
+from kit.analysis.report import Findings, analyse
+from kit.grading.grade import diagnosis_checks, grade
+from kit.grading.verdict import Verdict
+from kit.paths import cache_dir
+from kit.runner.load import build_driver
+from kit.runner.local import LocalBackend
+from kit.runner.run import RunRequest, execute
+from kit.scenarios.manifest import Scenario
+from kit.scenarios.workspace import DIAGNOSIS_TEMPLATE, create_workspace
+from kit.toolchain import find_toolchain
+
+_EXPECT = re.compile(r"^expect-fail:\s*(\w+)\s*$", re.M)
+
+
+@dataclass(frozen=True, slots=True)
+class ScenarioValidation:
+    scenario: str
+    problems: tuple[str, ...]
+    steps: tuple[str, ...]
+    duration_s: float
+    repeats: int = 1
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+@dataclass
+class _Log:
+    say: Callable[[str], None]
+    steps: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    def check(self, ok: bool, what: str, detail: str = "") -> None:
+        (self.steps if ok else self.problems).append(what if ok else f"{what}: {detail}")
+        self.say(("ok    " if ok else "FAIL  ") + what + ("" if ok else f": {detail}"))
+
+
+def wrong_fixes(scenario: Scenario) -> list[tuple[Path, str]]:
+    """Each wrong fix with the check its header says must reject it."""
+    out = []
+    for patch in sorted((scenario.folder / "wrong-fixes").glob("*.patch")):
+        m = _EXPECT.search(patch.read_text(encoding="utf-8"))
+        out.append((patch, m.group(1) if m else ""))
+    return out
+
+
+def _workspace_with(scenario: Scenario, patch: Path | None, diagnosis: str, root: Path) -> Path:
+    dest = root / (patch.stem if patch else "reference")
+    ws = create_workspace(scenario, dest)
+    if patch is not None:
+        done = subprocess.run(
+            ["patch", "-p1", "-s", "-i", str(patch)],
+            cwd=ws.path,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise ValueError(f"{patch.name} does not apply: {(done.stdout + done.stderr).strip()}")
+    (dest / "diagnosis.md").write_text(diagnosis, encoding="utf-8")
+    return dest
+
+
+def validate_scenario(
+    scenario: Scenario, say: Callable[[str], None] | None = None
+) -> ScenarioValidation:
+    start = time.monotonic()
+    log = _Log(say or (lambda message: None))
+    toolchain = find_toolchain()
+    vet = toolchain.run("vet", ".", cwd=scenario.program_dir)
+    log.check(
+        vet.returncode == 0,
+        "the program builds and passes go vet",
+        (vet.stderr or vet.stdout).strip()[:400],
+    )
+    root = Path(tempfile.mkdtemp(prefix=f"leakkit-validate-{scenario.id}-"))
+    try:
+        original = _run_original(scenario, root / "original")
+        _check_leaks(scenario, original, log)
+        model = (
+            (scenario.folder / "diagnosis.md").read_text(encoding="utf-8")
+            if (scenario.folder / "diagnosis.md").is_file()
+            else ""
+        )
+        log.check(bool(model), "a model diagnosis.md exists", "scenarios need a diagnosis.md")
+        reference = grade(
+            _workspace_with(scenario, scenario.folder / "solution.patch", model, root),
+            original=original,
+        )
+        failed = [f"{c.id}: {c.message}" for c in reference.checks if c.score < c.max_score]
+        log.check(
+            reference.status == "pass" and not failed,
+            "the reference fix with the model diagnosis gets full marks",
+            "; ".join(failed) or reference.status,
+        )
+        fixes = wrong_fixes(scenario)
+        log.check(len(fixes) >= 2, "at least two wrong fixes", f"found {len(fixes)}")
+        for patch, expected in fixes:
+            verdict = grade(_workspace_with(scenario, patch, model, root), original=original)
+            rejected = verdict.status != "pass"
+            right_reason = rejected_by(verdict, expected)
+            log.check(
+                rejected and right_reason,
+                f"wrong fix {patch.name} is rejected by {expected or '?'}",
+                f"status {verdict.status}; "
+                + "; ".join(f"{c.id}={c.status}" for c in verdict.checks),
+            )
+        empty = sum(c.score for c in diagnosis_checks(_template(root), scenario))
+        log.check(empty == 0, "an empty diagnosis earns no diagnosis points", f"it earned {empty}")
+    except ValueError as exc:
+        log.check(False, "scenario files", str(exc))
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    return ScenarioValidation(
+        scenario.id, tuple(log.problems), tuple(log.steps), time.monotonic() - start
+    )
+
+
+def rejected_by(verdict: Verdict, expected: str) -> bool:
+    """Whether the verdict fails the check a wrong fix's header names.
+
+    `tricks` and `build` are not checks of their own: a trick voids leak_gone with a message
+    that says so, and a compile error fails every fix check with the compiler's output.
+    """
+    by_id = {c.id: c for c in verdict.checks}
+    leak = by_id["leak_gone"]
+    if expected == "tricks":
+        return leak.status == "fail" and "hides the leak" in leak.message
+    if expected == "build":
+        return leak.status == "fail" and "does not compile" in leak.message
+    return expected in by_id and by_id[expected].status == "fail"
+
+
+def _template(root: Path) -> Path:
+    path = root / "empty-diagnosis.md"
+    path.write_text(DIAGNOSIS_TEMPLATE, encoding="utf-8")
+    return path
+
+
+def _run_original(scenario: Scenario, out: Path) -> Findings:
+    toolchain = find_toolchain()
+    bin_dir = cache_dir() / "bin"
+    rec = execute(
+        RunRequest(scenario.program_dir, scenario.load, out, scenario.id),
+        LocalBackend(toolchain, bin_dir),
+        build_driver(toolchain, bin_dir),
+        toolchain.version_text,
+    )
+    return analyse(rec)
+
+
+def _check_leaks(scenario: Scenario, original: Findings, log: _Log) -> None:
+    g = original.growth.get(scenario.expect.metric)
+    ok = g is not None and g.cls is GrowthClass.LEAK and g.per_1k >= scenario.expect.min_per_1k
+    log.check(
+        ok,
+        f"the leaky program leaks {scenario.expect.metric} (>= {scenario.expect.min_per_1k:,.0f} per 1k)",
+        g.reason if g else "not measured",
+    )
+    for hot in scenario.expect.hot:
+        top = next((h.name for h in original.hot if h.profile == hot.profile), "nothing")
+        log.check(
+            top == hot.function,
+            f"{hot.function} is on top of the {hot.profile} growth",
+            f"found {top}",
+        )

@@ -1,0 +1,116 @@
+"""Diagnosis parsing and marking: headings, lenient Go symbols, taxonomy, evidence."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kit.grading.diagnosis import (
+    mark_category,
+    mark_evidence,
+    mark_function,
+    names_function,
+    parse_diagnosis,
+)
+from kit.grading.taxonomy import matched_categories, taxonomy_markdown
+from kit.scenarios.workspace import DIAGNOSIS_TEMPLATE
+
+ROOT = Path(__file__).resolve().parents[2]
+
+GOOD = """# Diagnosis
+
+## What leaks
+Memory. The product cache is an **unbounded cache**: the map only grows.
+
+## Where
+`main.(*priceCache).Put` keeps every sheet; called from main.priceHandler.func1.
+
+## Evidence
+Heap profile, inuse_space: `go tool pprof -base heap-0.pb.gz heap-5.pb.gz` shows Put.
+
+## Fix
+An LRU with a size cap.
+"""
+
+
+@pytest.mark.parametrize(
+    ("named", "expected", "ok"),
+    [
+        ("main.(*Store).Put", "main.(*Store).Put", True),
+        ("(*Store).Put", "main.(*Store).Put", True),
+        ("Store.Put", "main.(*Store).Put", True),
+        ("example.com/svc.(*Store).Put", "main.(*Store).Put", True),
+        ("Put", "main.(*Store).Put", False),
+        ("main.(*Store).Get", "main.(*Store).Put", False),
+        ("(*quoteService).Quote", "main.(*quoteService).Quote.func1", True),
+        ("main.(*quoteService).Quote.func1", "main.(*quoteService).Quote.func1", True),
+        ("main.handle", "main.handle", True),
+        ("handle", "main.handle", True),
+    ],
+)
+def test_symbols_match_leniently(named: str, expected: str, ok: bool) -> None:
+    assert names_function(named, expected) is ok
+
+
+def test_sections_and_symbols() -> None:
+    d = parse_diagnosis(GOOD)
+    assert set(d.sections) == {"what", "where", "evidence", "fix"}
+    assert d.symbols[0] == "main.(*priceCache).Put"
+    assert "main.priceHandler.func1" in d.symbols
+    assert d.missing == ()
+
+
+def test_marks_for_a_good_diagnosis() -> None:
+    d = parse_diagnosis(GOOD)
+    assert mark_function(d, ["main.(*priceCache).Put"], 20).score == 20
+    assert mark_category(d, "unbounded-cache", 15).score == 15
+    assert mark_evidence(d, "heap", 15).score == 15
+
+
+def test_wrong_function_and_shotgun() -> None:
+    wrong = parse_diagnosis("## Where\n`main.(*priceCache).Get`\n")
+    mark = mark_function(wrong, ["main.(*priceCache).Put"], 20)
+    assert mark.score == 0
+    assert "expected main.(*priceCache).Put; you named main.(*priceCache).Get" in mark.message
+    late = parse_diagnosis("## Where\n`a.A` `b.B` `c.C` `main.(*priceCache).Put`\n")
+    assert mark_function(late, ["main.(*priceCache).Put"], 20).score == 0
+
+
+def test_category_family_and_chinese() -> None:
+    family = parse_diagnosis("## What leaks\nA goroutine leak.\n")
+    mark = mark_category(family, "goroutine-blocked-send", 15)
+    assert mark.score == 7.5
+    assert "right family" in mark.message
+    zh = parse_diagnosis("## 泄漏了什么\ngoroutine 阻塞在发送, 无缓冲通道没有接收者。\n")
+    assert mark_category(zh, "goroutine-blocked-send", 15).score == 15
+    shotgun = parse_diagnosis(
+        "## What leaks\nunbounded cache, blocked on send, blocked on receive, ticker never stopped\n"
+    )
+    assert mark_category(shotgun, "unbounded-cache", 15).score == 0
+
+
+def test_evidence_parts() -> None:
+    partial = parse_diagnosis("## Evidence\nThe goroutine profile.\n")
+    mark = mark_evidence(partial, "goroutine", 15)
+    assert mark.score == 5
+    assert "missing goroutine counts, a comparison over time" in mark.message
+
+
+def test_missing_and_extra_headings() -> None:
+    d = parse_diagnosis("## What leaks\nmemory\n## Notes\nblah\n")
+    assert d.missing == ("Where", "Evidence", "Fix")
+    assert d.extra == ("Notes",)
+
+
+def test_template_earns_nothing() -> None:
+    d = parse_diagnosis(DIAGNOSIS_TEMPLATE)
+    assert d.missing == ("What leaks", "Where", "Evidence", "Fix")
+    assert mark_function(d, ["main.(*priceCache).Put"], 20).score == 0
+    assert mark_category(d, "unbounded-cache", 15).score == 0
+    assert mark_evidence(d, "heap", 15).score == 0
+
+
+def test_taxonomy_doc_is_generated_from_the_table() -> None:
+    assert (ROOT / "docs" / "taxonomy.md").read_text(encoding="utf-8") == taxonomy_markdown()
+    assert matched_categories("a channel that is never closed")[0] == "goroutine-blocked-receive"
