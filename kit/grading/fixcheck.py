@@ -85,13 +85,20 @@ def grading_copy(ws: Workspace, scenario: Scenario, dest: Path) -> Path:
     return dest
 
 
-def go_test(toolchain: Toolchain, folder: Path, timeout: float = 180.0) -> tuple[bool, str]:
+def go_test(toolchain: Toolchain, folder: Path, timeout: float = 90.0) -> tuple[bool, str]:
     """`go test ./...` in the grading copy; (passed, trimmed output)."""
     has_tests = any(folder.rglob("*_test.go"))
     if not has_tests:
         return True, "no Go tests"
     try:
-        done = toolchain.run("test", "-count=1", "./...", cwd=folder, timeout=timeout)
+        done = toolchain.run(
+            "test",
+            "-count=1",
+            f"-timeout={int(timeout - 10)}s",
+            "./...",
+            cwd=folder,
+            timeout=timeout,
+        )
     except subprocess.TimeoutExpired:
         return False, f"go test did not finish within {timeout:.0f}s"
     output = trim_output(done.stdout + done.stderr, 25)

@@ -17,13 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kit.analysis.curves import GrowthClass
-from kit.analysis.report import Findings, analyse
-from kit.grading.grade import diagnosis_checks, grade
+from kit.analysis.report import Findings
+from kit.grading.grade import diagnosis_checks, grade, measure
 from kit.grading.verdict import Verdict
-from kit.paths import cache_dir
-from kit.runner.load import build_driver
-from kit.runner.local import LocalBackend
-from kit.runner.run import RunRequest, execute
 from kit.scenarios.manifest import Scenario
 from kit.scenarios.workspace import DIAGNOSIS_TEMPLATE, create_workspace
 from kit.toolchain import find_toolchain
@@ -95,7 +91,7 @@ def validate_scenario(
     )
     root = Path(tempfile.mkdtemp(prefix=f"leakkit-validate-{scenario.id}-"))
     try:
-        original = _run_original(scenario, root / "original")
+        original = measure(scenario.program_dir, scenario, root / "original")
         _check_leaks(scenario, original, log)
         model = (
             (scenario.folder / "diagnosis.md").read_text(encoding="utf-8")
@@ -155,18 +151,6 @@ def _template(root: Path) -> Path:
     path = root / "empty-diagnosis.md"
     path.write_text(DIAGNOSIS_TEMPLATE, encoding="utf-8")
     return path
-
-
-def _run_original(scenario: Scenario, out: Path) -> Findings:
-    toolchain = find_toolchain()
-    bin_dir = cache_dir() / "bin"
-    rec = execute(
-        RunRequest(scenario.program_dir, scenario.load, out, scenario.id),
-        LocalBackend(toolchain, bin_dir),
-        build_driver(toolchain, bin_dir),
-        toolchain.version_text,
-    )
-    return analyse(rec)
 
 
 def _check_leaks(scenario: Scenario, original: Findings, log: _Log) -> None:

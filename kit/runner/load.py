@@ -82,10 +82,13 @@ class Driver:
             raise KitError(f"load driver: {doc['error']}")
         return doc
 
-    def run(
-        self, start: int, requests: int = 0, seconds: float = 0.0, timeout: float = 600.0
-    ) -> LoadResult:
-        """Send `requests` requests (or send for `seconds`), numbered from `start`."""
+    def run(self, start: int, requests: int = 0, seconds: float = 0.0) -> LoadResult:
+        """Send `requests` requests (or send for `seconds`), numbered from `start`.
+
+        A phase that takes longer than LEAKKIT_PHASE_TIMEOUT seconds (default 300) ends the
+        run: a program that stops answering must not hang the kit.
+        """
+        timeout = float(os.environ.get("LEAKKIT_PHASE_TIMEOUT", "300")) + seconds
         cmd: dict[str, Any] = {"cmd": "run", "start": start}
         if seconds:
             cmd["seconds"] = seconds

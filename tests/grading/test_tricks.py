@@ -15,13 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from kit.analysis.report import Findings, analyse
-from kit.grading.grade import grade
+from kit.analysis.report import Findings
+from kit.grading.grade import grade, measure
 from kit.grading.verdict import Verdict
 from kit.paths import cache_dir
 from kit.runner.load import build_driver, spec_json
-from kit.runner.local import LocalBackend
-from kit.runner.run import RunRequest, execute
 from kit.scenarios.catalog import get_scenario
 from kit.scenarios.workspace import create_workspace
 from kit.toolchain import find_toolchain
@@ -172,17 +170,7 @@ TRICKS: list[tuple[str, Callable[[Path], None], bool, str, str]] = [
 def original(tmp_path_factory: pytest.TempPathFactory) -> Findings:
     """One run of the unchanged program, shared by every trick (grade would make its own)."""
     scenario = get_scenario(SCENARIO)
-    toolchain = find_toolchain()
-    bin_dir = cache_dir() / "bin"
-    rec = execute(
-        RunRequest(
-            scenario.program_dir, scenario.load, tmp_path_factory.mktemp("original"), SCENARIO
-        ),
-        LocalBackend(toolchain, bin_dir),
-        build_driver(toolchain, bin_dir),
-        toolchain.version_text,
-    )
-    return analyse(rec)
+    return measure(scenario.program_dir, scenario, tmp_path_factory.mktemp("original"))
 
 
 @pytest.mark.slow

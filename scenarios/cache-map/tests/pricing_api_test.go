@@ -225,6 +225,7 @@ func TestCrawlDoesNotGrowHeap(t *testing.T) {
 	before := heapAlloc(t)
 	crawl(t, 3_000_000, 20_000)
 	after := heapAlloc(t)
+	t.Logf("live heap after the first crawl %d bytes, after the second %d bytes", before, after)
 	const limit = 8 << 20
 	if after > before && after-before > limit {
 		t.Errorf("live heap grew by %.1f MiB over 20,000 new products (limit %d MiB): the cache keeps every sheet",
