@@ -29,9 +29,11 @@ def scenarios_dir() -> Path:
 
 
 def cache_dir() -> Path:
-    """Where built binaries and run folders go unless told otherwise."""
-    base = os.environ.get("LEAKKIT_CACHE") or os.environ.get("XDG_CACHE_HOME")
-    root = Path(base) if base else Path.home() / ".cache"
-    path = root / "leakkit" if not os.environ.get("LEAKKIT_CACHE") else root
+    """Where built binaries go: LEAKKIT_CACHE, else XDG_CACHE_HOME/leakkit or ~/.cache/leakkit."""
+    configured = os.environ.get("LEAKKIT_CACHE")
+    if configured:
+        path = Path(configured)
+    else:
+        path = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "leakkit"
     path.mkdir(parents=True, exist_ok=True)
     return path

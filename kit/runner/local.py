@@ -10,7 +10,7 @@ import signal
 import subprocess
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from kit.errors import KitError
@@ -90,7 +90,6 @@ class Process:
     address: str
     stdout: _CappedLog
     stderr: _CappedLog
-    started: float = field(default_factory=time.monotonic)
 
     @property
     def base_url(self) -> str:
