@@ -77,7 +77,7 @@ def execute(
             else:
                 result = driver.run(sent, requests=amount)
             sent += result.done
-            died = _ended(instance, sent, plan.work_unit)
+            died = _ended(instance, sent, plan.work_unit, grace=1.0 if result.errors else 0.0)
             if died is not None:
                 outcome = died
                 break
@@ -87,7 +87,7 @@ def execute(
                     prime(api)
                 metrics, profiles = capture(api, request.out, phase, instance.rss_bytes())
             except KitError as exc:
-                outcome = _ended(instance, sent, plan.work_unit) or rec.Outcome(
+                outcome = _ended(instance, sent, plan.work_unit, grace=3.0) or rec.Outcome(
                     "failed", f"checkpoint {phase} failed: {exc}"
                 )
                 break
@@ -102,7 +102,7 @@ def execute(
         outcome = rec.Outcome("interrupted", "stopped by Ctrl-C; checkpoints so far are kept")
         raise
     except KitError as exc:
-        outcome = _ended(instance, 0, plan.work_unit) or rec.Outcome("failed", str(exc))
+        outcome = _ended(instance, 0, plan.work_unit, grace=3.0) or rec.Outcome("failed", str(exc))
     finally:
         if driver is not None:
             driver.close()
@@ -114,8 +114,17 @@ def execute(
     return recording
 
 
-def _ended(instance: Instance, work: int, unit: str) -> rec.Outcome | None:
+def _ended(instance: Instance, work: int, unit: str, grace: float = 0.0) -> rec.Outcome | None:
+    """The outcome if the program has stopped; None while it runs.
+
+    After a failed request the program may be dying but not yet reaped, so callers that saw a
+    failure give it `grace` seconds to be seen as stopped before calling the failure the kit's.
+    """
     code = instance.exit_code()
+    deadline = time.monotonic() + grace
+    while code is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+        code = instance.exit_code()
     if code is None:
         return None
     if instance.oom_killed():
