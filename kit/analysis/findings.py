@@ -18,7 +18,7 @@ from kit.pprof.model import Location
 from kit.pprof.report import select
 from kit.runner.recording import Recording
 
-HOT_PROFILES = {"heap": "inuse_space", "goroutine": "goroutine"}
+HOT_PROFILES = {"heap": "inuse_space", "goroutine": "goroutine", "allocs": "alloc_space"}
 MIN_DELTA = {"goroutine": 3}
 
 
@@ -61,7 +61,8 @@ def _credited(locations: Sequence[Location]) -> str:
 
 
 def hot_functions(recording: Recording, limit: int = 5) -> list[HotFunction]:
-    """Top growing functions per profile (heap by inuse_space, goroutines by count)."""
+    """Top growing functions per profile: heap by inuse_space, goroutines by count, allocs by
+    alloc_space (what was allocated between the checkpoints, kept or not)."""
     cps = recording.checkpoints
     if len(cps) < 2:
         return []

@@ -203,6 +203,17 @@ _EVIDENCE = {
             ),
         ),
     ),
+    # Not-a-leak scenarios: much is allocated, little is kept.
+    "allocs": (
+        (
+            "the allocs profile or alloc_space",
+            ("allocs", "alloc_space", "alloc space", "total_alloc", "totalalloc", "分配量"),
+        ),
+        (
+            "the in-use heap staying flat (inuse_space or HeapAlloc)",
+            ("inuse", "in-use", "in use", "heapalloc", "heap_alloc", "heapinuse", "heap_inuse"),
+        ),
+    ),
 }
 _COMPARISON = (
     "-base",

@@ -159,7 +159,16 @@ def grade(workspace: Path, say: Say | None = None, original: Findings | None = N
         note("checking behaviour")
         fix_checks = [
             leak_gone_check(scenario, original, fixed, variant, w("leak_gone")),
-            hot_gone_check(scenario, original, fixed, w("hot_gone")),
+            hot_gone_check(scenario, original, fixed, w("hot_gone"))
+            if not scenario.not_a_leak
+            else _check(
+                "hot_gone",
+                _FIX_TITLES["hot_gone"],
+                0,
+                0,
+                "skipped: nothing leaks in this scenario, so no function has growth to lose",
+                SKIPPED,
+            ),
             behaviour_check(
                 scenario,
                 original,
@@ -190,14 +199,14 @@ def grade(workspace: Path, say: Say | None = None, original: Findings | None = N
     checks.extend(fix_checks)
     return Verdict(
         scenario=scenario.id,
-        status=_status(checks),
+        status=_status(checks, scenario),
         checks=tuple(checks),
         hints_used=hints,
         hint_cost=scenario.grading.hint_cost,
         duration_s=time.monotonic() - start,
         recordings=recordings,
         growth=growth,
-        next_steps=tuple(_next_steps(checks)),
+        next_steps=tuple(_next_steps(checks, scenario)),
     )
 
 
@@ -230,7 +239,7 @@ def leak_gone_check(
     scenario: Scenario, original: Findings, fixed: Findings, variant: Findings, points: int
 ) -> CheckResult:
     metric, bound = scenario.expect.metric, scenario.expect.fixed_max_per_1k
-    title = _FIX_TITLES["leak_gone"]
+    title = "Nothing leaks" if scenario.not_a_leak else _FIX_TITLES["leak_gone"]
     was = original.growth.get(metric)
     was_text = f"{was.per_1k:,.1f}" if was else "?"
     for f, label in ((fixed, "scenario's load"), (variant, "load with other keys and seed")):
@@ -366,18 +375,21 @@ def _slowdown(original: Findings, fixed: Findings) -> str | None:
     return None
 
 
-def _status(checks: list[CheckResult]) -> str:
+def _status(checks: list[CheckResult], scenario: Scenario) -> str:
     fix = [c for c in checks if c.id in _FIX_TITLES]
     if any(c.status == FAIL for c in fix):
         return "fail"
     if any(c.status == INCONCLUSIVE for c in fix):
         return "inconclusive"
+    if scenario.not_a_leak and any(c.id == "category" and c.status != PASS for c in checks):
+        # Seeing that nothing leaks is the whole exercise; a right fix for a wrong reason fails.
+        return "fail"
     diag = [c for c in checks if c.id not in _FIX_TITLES and c.status != SKIPPED]
     earned, total = sum(c.score for c in diag), sum(c.max_score for c in diag)
     return "pass" if total == 0 or earned >= 0.6 * total else "fail"
 
 
-def _next_steps(checks: list[CheckResult]) -> list[str]:
+def _next_steps(checks: list[CheckResult], scenario: Scenario) -> list[str]:
     tips = {
         "function": "Name the function that allocates (heap) or parks (goroutine), as pprof prints it, under Where.",
         "category": "Say what kind of leak it is in What leaks; docs/taxonomy.md lists the words the grader knows.",
@@ -386,6 +398,11 @@ def _next_steps(checks: list[CheckResult]) -> list[str]:
         "hot_gone": "Compare `go tool pprof -top -base` of two checkpoints from your fixed run: the hot function should vanish.",
         "behaviour": "Keep the feature: the fix must still answer every request correctly (see the failed checks).",
     }
+    if scenario.not_a_leak:
+        tips["category"] = (
+            "Before calling it a leak, check that something is kept: compare inuse_space across"
+            " checkpoints with -base and HeapAlloc after a GC. If they stay flat, say so."
+        )
     return [tips[c.id] for c in checks if c.status in (FAIL, PARTIAL) and c.id in tips]
 
 

@@ -100,8 +100,7 @@ def validate_scenario(
         )
         log.check(bool(model), "a model diagnosis.md exists", "scenarios need a diagnosis.md")
         reference = grade(
-            _workspace_with(scenario, scenario.folder / "solution.patch", model, root),
-            original=original,
+            _workspace_with(scenario, _solution(scenario), model, root), original=original
         )
         failed = [f"{c.id}: {c.message}" for c in reference.checks if c.score < c.max_score]
         log.check(
@@ -123,6 +122,15 @@ def validate_scenario(
             )
         empty = sum(c.score for c in diagnosis_checks(_template(root), scenario))
         log.check(empty == 0, "an empty diagnosis earns no diagnosis points", f"it earned {empty}")
+        if scenario.not_a_leak:
+            claim = root / "claims-a-leak.md"
+            claim.write_text(_claiming_a_leak(model), encoding="utf-8")
+            category = next(c for c in diagnosis_checks(claim, scenario) if c.id == "category")
+            log.check(
+                category.status != "pass",
+                "a diagnosis that calls it an unbounded cache fails the category check",
+                category.message,
+            )
     except ValueError as exc:
         log.check(False, "scenario files", str(exc))
     finally:
@@ -147,6 +155,25 @@ def rejected_by(verdict: Verdict, expected: str) -> bool:
     return expected in by_id and by_id[expected].status == "fail"
 
 
+def _solution(scenario: Scenario) -> Path | None:
+    """The reference fix; a not-a-leak scenario's is no change at all (no or an empty patch)."""
+    patch = scenario.folder / "solution.patch"
+    if scenario.not_a_leak and (not patch.is_file() or not patch.read_text().strip()):
+        return None
+    if not patch.is_file():
+        raise ValueError(f"{patch} is missing: a leak scenario needs its reference fix")
+    return patch
+
+
+def _claiming_a_leak(model: str) -> str:
+    """The model diagnosis with its What leaks section replaced by a wrong claim."""
+    head, sep, rest = model.partition("## What leaks")
+    after = rest.split("\n## ", 1)
+    tail = "\n## " + after[1] if len(after) > 1 else ""
+    claim = "\n\nAn unbounded cache: the map only grows and is never evicted.\n"
+    return head + sep + claim + tail
+
+
 def _template(root: Path) -> Path:
     path = root / "empty-diagnosis.md"
     path.write_text(DIAGNOSIS_TEMPLATE, encoding="utf-8")
@@ -154,6 +181,9 @@ def _template(root: Path) -> Path:
 
 
 def _check_leaks(scenario: Scenario, original: Findings, log: _Log) -> None:
+    if scenario.not_a_leak:
+        _check_bounded(scenario, original, log)
+        return
     g = original.growth.get(scenario.expect.metric)
     ok = g is not None and g.cls is GrowthClass.LEAK and g.per_1k >= scenario.expect.min_per_1k
     log.check(
@@ -166,5 +196,22 @@ def _check_leaks(scenario: Scenario, original: Findings, log: _Log) -> None:
         log.check(
             top == hot.function,
             f"{hot.function} is on top of the {hot.profile} growth",
+            f"found {top}",
+        )
+
+
+def _check_bounded(scenario: Scenario, original: Findings, log: _Log) -> None:
+    metric, bound = scenario.expect.metric, scenario.expect.fixed_max_per_1k
+    g = original.growth.get(metric)
+    log.check(
+        g is not None and g.cls is not GrowthClass.LEAK and g.per_1k < bound,
+        f"the program as given does not leak {metric} (under {bound:,.0f} per 1k)",
+        g.reason if g else "not measured",
+    )
+    for hot in scenario.expect.hot:
+        top = next((h.name for h in original.hot if h.profile == hot.profile), "nothing")
+        log.check(
+            top == hot.function,
+            f"{hot.function} is on top of the {hot.profile} profile",
             f"found {top}",
         )

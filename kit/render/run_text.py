@@ -51,11 +51,18 @@ def render_run(findings: Findings) -> str:
         g = findings.growth.get(name)
         if g is not None and g.cls is not GrowthClass.BOUNDED:
             lines.append(f"  {name}: {g.reason}")
-    if findings.hot:
+    kept = [h for h in findings.hot if h.profile != "allocs"]
+    churn = [h for h in findings.hot if h.profile == "allocs"]
+    for title, rows in (
+        ("Growth by function (first to last checkpoint, credited to your code):", kept),
+        ("Allocated between the first and last checkpoint, kept or not (allocs profile):", churn),
+    ):
+        if not rows:
+            continue
         lines.append("")
-        lines.append("Growth by function (first to last checkpoint, credited to your code):")
-        for h in findings.hot:
-            amount = _per_1k(h.delta, "bytes" if h.sample_type == "inuse_space" else "")
+        lines.append(title)
+        for h in rows:
+            amount = _per_1k(h.delta, "" if h.sample_type == "goroutine" else "bytes")
             lines.append(
                 f"  {h.profile:<9} {h.sample_type:<11} {amount:>12} {h.share:>6.1%}  {h.name}"
             )

@@ -22,7 +22,8 @@ METRICS = (
     "goroutines",
     "rss",
 )
-HOT_PROFILES = ("heap", "goroutine")
+HOT_PROFILES = ("heap", "goroutine", "allocs")
+NOT_A_LEAK = "not-a-leak"
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _SIZE = re.compile(r"^(\d+(?:\.\d+)?)\s*(B|KiB|MiB|GiB|KB|MB|GB|k|m|g)?$", re.IGNORECASE)
 _SIZE_UNITS = {
@@ -150,6 +151,11 @@ class Scenario:
     limits: Limits
     expect: Expectation
     grading: Grading = Grading()
+
+    @property
+    def not_a_leak(self) -> bool:
+        """The right answer is that nothing leaks: no code change is needed."""
+        return self.category == NOT_A_LEAK
 
     def prompt(self, lang: str = "en") -> str:
         name = "prompt.md" if lang == "en" else f"prompt.{lang}.md"
@@ -280,13 +286,14 @@ def load_scenario(folder: Path) -> Scenario:
     for name in editable:
         if not (program_dir / name).is_file():
             raise program.fail("editable", f"files of the program ({name} is not in {program_dir})")
+    category = top.string("category")
     return Scenario(
         id=scenario_id,
         title=top.string("title"),
         title_zh=top.string("title_zh", default=""),
         level=top.string("level", choices=LEVELS),
         minutes=top.integer("minutes", minimum=1),
-        category=top.string("category"),
+        category=category,
         tags=top.strings("tags", default=[]),
         folder=folder.resolve(),
         program_dir=program_dir,
@@ -294,7 +301,7 @@ def load_scenario(folder: Path) -> Scenario:
         load=_load_plan(top.table_of("load")),
         checks=tuple(_check(r) for r in top.tables("checks", required=False)),
         limits=_limits(top.table_of("limits", required=False)),
-        expect=_expectation(top.table_of("expect")),
+        expect=_expectation(top.table_of("expect"), category),
         grading=_grading(top.table_of("grading", required=False)),
     )
 
@@ -370,16 +377,22 @@ def _grading(t: _Reader) -> Grading:
     return Grading(tuple(weights.items()), t.integer("hint_cost", default=5))
 
 
-def _expectation(t: _Reader) -> Expectation:
+def _expectation(t: _Reader, category: str) -> Expectation:
     t.unknown({"metric", "min_per_1k", "fixed_max_per_1k", "hot"})
     hot = []
     for h in t.tables("hot"):
         h.unknown({"profile", "function"})
         hot.append(HotFunction(h.string("profile", choices=HOT_PROFILES), h.string("function")))
-    min_per_1k = t.number("min_per_1k")
     fixed_max = t.number("fixed_max_per_1k")
-    if fixed_max >= min_per_1k:
-        raise t.fail("fixed_max_per_1k", f"a bound below min_per_1k ({min_per_1k:g})")
+    if category == NOT_A_LEAK:
+        # Nothing leaks: the bound holds for the program as given, so there is no minimum.
+        if "min_per_1k" in t.table:
+            raise t.fail("min_per_1k", "no min_per_1k in a not-a-leak scenario (nothing grows)")
+        min_per_1k = 0.0
+    else:
+        min_per_1k = t.number("min_per_1k")
+        if fixed_max >= min_per_1k:
+            raise t.fail("fixed_max_per_1k", f"a bound below min_per_1k ({min_per_1k:g})")
     return Expectation(t.string("metric", choices=METRICS), min_per_1k, fixed_max, tuple(hot))
 
 

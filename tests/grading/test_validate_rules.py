@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from kit.grading.validate import rejected_by, wrong_fixes
 from kit.grading.verdict import CheckResult, Verdict
 from kit.scenarios.catalog import all_scenarios
@@ -37,3 +39,29 @@ def test_rejection_reasons() -> None:
     still_leaks = _verdict(("fail", "expected heap_alloc under 100"), behaviour="pass")
     assert rejected_by(still_leaks, "leak_gone")
     assert not rejected_by(still_leaks, "behaviour")
+
+
+def test_a_claimed_leak_replaces_only_what_leaks() -> None:
+    from kit.grading.validate import _claiming_a_leak
+
+    model = "# Diagnosis\n\n## What leaks\n\nNothing leaks.\n\n## Where\n\n`main.render`\n"
+    claim = _claiming_a_leak(model)
+    assert "Nothing leaks" not in claim
+    assert "An unbounded cache" in claim
+    assert claim.endswith("## Where\n\n`main.render`\n")
+
+
+def test_not_a_leak_fails_without_the_right_category() -> None:
+    from kit.grading.grade import _status
+    from kit.scenarios.catalog import get_scenario
+
+    scenario = get_scenario("cache-map")
+    calm = dataclasses.replace(scenario, category="not-a-leak")
+    checks = [
+        CheckResult("function", "f", "pass", 20, 20, ""),
+        CheckResult("category", "c", "partial", 7.5, 15, ""),
+        CheckResult("evidence", "e", "pass", 15, 15, ""),
+        CheckResult("leak_gone", "l", "pass", 25, 25, ""),
+    ]
+    assert _status(checks, scenario) == "pass"  # 42.5 of 50 diagnosis points is enough
+    assert _status(checks, calm) == "fail"  # but not when seeing no leak is the exercise

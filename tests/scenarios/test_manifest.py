@@ -107,3 +107,24 @@ def test_sizes() -> None:
     assert parse_size("1000") == 1000
     with pytest.raises(ValueError):
         parse_size("big")
+
+
+def _not_a_leak(text: str) -> str:
+    return text.replace('category = "unbounded-cache"', 'category = "not-a-leak"').replace(
+        'profile = "heap"', 'profile = "allocs"'
+    )
+
+
+def test_not_a_leak_has_a_bound_and_no_minimum(tmp_path: Path) -> None:
+    text = _not_a_leak(GOOD).replace("min_per_1k = 1000\n", "")
+    s = load_scenario(_write(tmp_path, text))
+    assert s.not_a_leak
+    assert (s.expect.min_per_1k, s.expect.fixed_max_per_1k) == (0.0, 10.0)
+    assert s.expect.hot[0].profile == "allocs"
+
+
+def test_not_a_leak_refuses_a_minimum(tmp_path: Path) -> None:
+    with pytest.raises(ManifestError) as err:
+        load_scenario(_write(tmp_path, _not_a_leak(GOOD)))
+    assert "expect.min_per_1k" in str(err.value)
+    assert "no min_per_1k in a not-a-leak scenario" in str(err.value)
