@@ -48,6 +48,13 @@ SampleIndexOpt = Annotated[
     ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+BackendOpt = Annotated[
+    str,
+    typer.Option(
+        help="Where the program runs: local (a child process on 127.0.0.1) or docker (a "
+        "container with no network and hard limits; see docs/docker.md).",
+    ),
+]
 
 
 # Large profiles are millions of small objects; freeing them one by one at exit takes longer
@@ -233,7 +240,7 @@ def run(
     load: Annotated[
         Path | None, typer.Option(help="TOML file with a [load] table, for --program.")
     ] = None,
-    backend: Annotated[str, typer.Option(help="Where to run: local.")] = "local",
+    backend: BackendOpt = "local",
     out: Annotated[
         Path | None, typer.Option(help="Folder for the recording (default: ./leakkit-runs/...).")
     ] = None,
@@ -299,6 +306,7 @@ def grade_command(
         str, typer.Option("--format", help="Report format: text, md, html or json.")
     ] = "text",
     out: Annotated[Path | None, typer.Option(help="Write the report to this file.")] = None,
+    backend: BackendOpt = "local",
 ) -> None:
     """Grade your diagnosis and fix: rebuild, rerun the load, verify, explain every point.
 
@@ -327,7 +335,11 @@ def grade_command(
     if fmt not in renderers:
         raise UsageError(f"--format must be one of {', '.join(renderers)}, not {fmt!r}")
     scenario = get_scenario(open_workspace(workspace).scenario_id)
-    verdict = grade(workspace, say=lambda m: print(f"leakkit: {m}", file=sys.stderr, flush=True))
+    verdict = grade(
+        workspace,
+        say=lambda m: print(f"leakkit: {m}", file=sys.stderr, flush=True),
+        backend=backend,
+    )
     record_attempt(verdict, scenario.category)
     report = renderers[fmt](verdict)
     if out is not None:
@@ -383,6 +395,7 @@ def validate(
     repeat: Annotated[
         int, typer.Option(help="Run the whole self-test this many times.", min=1)
     ] = 1,
+    backend: BackendOpt = "local",
     as_json: JsonOpt = False,
 ) -> None:
     """Self-test scenarios: leaks as expected, the reference fix passes, wrong fixes fail.
@@ -398,7 +411,11 @@ def validate(
         for scenario in chosen:
             print(f"== {scenario.id} (round {round_}/{repeat})", file=sys.stderr)
             results.append(
-                validate_scenario(scenario, lambda m: print(f"   {m}", file=sys.stderr, flush=True))
+                validate_scenario(
+                    scenario,
+                    lambda m: print(f"   {m}", file=sys.stderr, flush=True),
+                    backend,
+                )
             )
     failed = sorted({r.scenario for r in results if not r.ok})
     if as_json:
@@ -453,6 +470,43 @@ def toolchain(
         print(tc.go)
     else:
         print(f"{tc.version_text} at {tc.go} (found via {tc.origin})")
+
+
+@app.command()
+def doctor(as_json: JsonOpt = False) -> None:
+    """Check this machine: Go toolchain, patch, free disk, and the Docker engine.
+
+    Prints one fix per problem. Exit status 1 when something the local backend needs is
+    missing; Docker problems only matter for --backend docker and are reported as warnings.
+    """
+    from kit.doctor import run_checks
+
+    findings = run_checks()
+    if as_json:
+        _print_json(
+            {
+                "version": 1,
+                "ok": all(f.ok for f in findings if f.required),
+                "checks": [
+                    {
+                        "name": f.name,
+                        "ok": f.ok,
+                        "required": f.required,
+                        "detail": f.detail,
+                        "fix": f.fix,
+                    }
+                    for f in findings
+                ],
+            }
+        )
+    else:
+        for f in findings:
+            mark = "ok  " if f.ok else ("FAIL" if f.required else "warn")
+            print(f"{mark}  {f.name}: {f.detail}")
+            if not f.ok and f.fix:
+                print(f"      fix: {f.fix}")
+    if not all(f.ok for f in findings if f.required):
+        raise typer.Exit(1)
 
 
 class _progress_bar:

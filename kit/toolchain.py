@@ -50,13 +50,17 @@ class Toolchain:
         return env
 
     def run(
-        self, *args: str, cwd: Path | None = None, timeout: float = 600
+        self,
+        *args: str,
+        cwd: Path | None = None,
+        timeout: float = 600,
+        env: dict[str, str] | None = None,
     ) -> subprocess.CompletedProcess[str]:
-        """Run `go ARGS...` and return the finished process (output captured as text)."""
+        """Run `go ARGS...` (with `env` added) and return the finished process, output as text."""
         return subprocess.run(
             [str(self.go), *args],
             cwd=cwd,
-            env=self.env(),
+            env=self.env(env),
             capture_output=True,
             text=True,
             timeout=timeout,

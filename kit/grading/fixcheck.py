@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 from kit.runner.http import Endpoint
-from kit.runner.local import trim_output
 from kit.scenarios.manifest import Check, Scenario
 from kit.scenarios.workspace import META_DIR, Workspace, program_files, sha256
-from kit.toolchain import Toolchain
 
 # Calls and settings that hide a leak from the measurements instead of fixing it.
 TRICKS = (
@@ -83,26 +80,6 @@ def grading_copy(ws: Workspace, scenario: Scenario, dest: Path) -> Path:
         for test in sorted(hidden.glob("*_test.go")):
             shutil.copy2(test, dest / test.name)
     return dest
-
-
-def go_test(toolchain: Toolchain, folder: Path, timeout: float = 90.0) -> tuple[bool, str]:
-    """`go test ./...` in the grading copy; (passed, trimmed output)."""
-    has_tests = any(folder.rglob("*_test.go"))
-    if not has_tests:
-        return True, "no Go tests"
-    try:
-        done = toolchain.run(
-            "test",
-            "-count=1",
-            f"-timeout={int(timeout - 10)}s",
-            "./...",
-            cwd=folder,
-            timeout=timeout,
-        )
-    except subprocess.TimeoutExpired:
-        return False, f"go test did not finish within {timeout:.0f}s"
-    output = trim_output(done.stdout + done.stderr, 25)
-    return done.returncode == 0, output
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,17 +12,13 @@ from kit.analysis.curves import GrowthClass
 from kit.analysis.report import Findings, analyse
 from kit.errors import KitError
 from kit.grading import diagnosis as dx
-from kit.grading.fixcheck import (
-    edited_outside,
-    functional_checks,
-    go_test,
-    grading_copy,
-    tricks_used,
-)
+from kit.grading.fixcheck import edited_outside, functional_checks, grading_copy, tricks_used
 from kit.grading.verdict import FAIL, INCONCLUSIVE, PARTIAL, PASS, SKIPPED, CheckResult, Verdict
 from kit.paths import cache_dir
+from kit.runner.backend import Backend
+from kit.runner.backends import make_backend
 from kit.runner.load import build_driver
-from kit.runner.local import BuildFailed, LocalBackend, StartFailed
+from kit.runner.local import BuildFailed, StartFailed
 from kit.runner.run import RunRequest, execute
 from kit.scenarios.catalog import get_scenario
 from kit.scenarios.manifest import Scenario
@@ -46,15 +42,16 @@ def _check(
     return CheckResult(cid, title, status, score, max_score, message)
 
 
-def measure(program: Path, scenario: Scenario, out: Path, seed_offset: int = 0) -> Findings:
+def measure(
+    program: Path, scenario: Scenario, out: Path, backend: Backend, seed_offset: int = 0
+) -> Findings:
     """Run `program` under the scenario's load (seed shifted for a variant) and analyse it."""
     toolchain = find_toolchain()
-    bin_dir = cache_dir() / "bin"
     plan = dataclasses.replace(scenario.load, seed=scenario.load.seed + seed_offset)
     rec = execute(
-        RunRequest(program, plan, out, scenario.id),
-        LocalBackend(toolchain, bin_dir),
-        build_driver(toolchain, bin_dir),
+        RunRequest(program, plan, out, scenario.id, scenario.limits),
+        backend,
+        build_driver(toolchain, cache_dir() / "bin"),
         toolchain.version_text,
     )
     return analyse(rec)
@@ -101,26 +98,44 @@ def diagnosis_checks(path: Path, scenario: Scenario) -> list[CheckResult]:
     ]
 
 
-def grade(workspace: Path, say: Say | None = None, original: Findings | None = None) -> Verdict:
-    """Grade the workspace on the local backend; the recordings go under .leakkit/grades/.
+def grade(
+    workspace: Path,
+    say: Say | None = None,
+    original: Findings | None = None,
+    backend: str = "local",
+) -> Verdict:
+    """Grade the workspace on `backend`; the recordings go under .leakkit/grades/.
 
     `original` is a run of the scenario's unchanged program to compare against; without one,
     the grader makes it.
     """
+    ws = open_workspace(workspace)
+    scenario = get_scenario(ws.scenario_id)
+    runner = make_backend(backend, find_toolchain(), scenario.limits)
+    try:
+        return _grade(workspace, scenario, runner, say, original)
+    finally:
+        runner.close()
+
+
+def _grade(
+    workspace: Path,
+    scenario: Scenario,
+    backend: Backend,
+    say: Say | None,
+    original: Findings | None,
+) -> Verdict:
     start = time.monotonic()
     note = say or (lambda message: None)
     ws = open_workspace(workspace)
-    scenario = get_scenario(ws.scenario_id)
     hints = hints_used(workspace)
     checks = diagnosis_checks(workspace / "diagnosis.md", scenario)
     w = scenario.grading.weight
     out = workspace / META_DIR / "grades" / dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
-    toolchain = find_toolchain()
-    backend = LocalBackend(toolchain, cache_dir() / "bin")
 
     def run(program: Path, name: str, seed_offset: int = 0) -> Findings:
-        note(f"running the {name} program under load")
-        return measure(program, scenario, out / name, seed_offset)
+        note(f"running the {name} program under load ({backend.name} backend)")
+        return measure(program, scenario, out / name, backend, seed_offset)
 
     problems: list[str] = []
     edits = edited_outside(ws, scenario)
@@ -176,7 +191,6 @@ def grade(workspace: Path, say: Say | None = None, original: Findings | None = N
                 variant,
                 backend,
                 copy,
-                toolchain,
                 out,
                 problems,
                 w("behaviour"),
@@ -308,9 +322,8 @@ def behaviour_check(
     original: Findings,
     fixed: Findings,
     variant: Findings,
-    backend: LocalBackend,
+    backend: Backend,
     copy: Path,
-    toolchain: object,
     out: Path,
     problems: list[str],
     points: int,
@@ -347,7 +360,7 @@ def behaviour_check(
         finally:
             if instance is not None:
                 instance.stop()
-        ok, output = go_test(toolchain, copy)  # type: ignore[arg-type]
+        ok, output = backend.run_tests(copy)
         if not ok:
             failures.append(f"go test failed:\n{output}")
     failures.extend(p for p in problems if p.startswith("files you may not edit"))

@@ -20,6 +20,7 @@ from kit.analysis.curves import GrowthClass
 from kit.analysis.report import Findings
 from kit.grading.grade import diagnosis_checks, grade, measure
 from kit.grading.verdict import Verdict
+from kit.runner.backends import make_backend
 from kit.scenarios.manifest import Scenario
 from kit.scenarios.workspace import DIAGNOSIS_TEMPLATE, create_workspace
 from kit.toolchain import find_toolchain
@@ -78,7 +79,7 @@ def _workspace_with(scenario: Scenario, patch: Path | None, diagnosis: str, root
 
 
 def validate_scenario(
-    scenario: Scenario, say: Callable[[str], None] | None = None
+    scenario: Scenario, say: Callable[[str], None] | None = None, backend: str = "local"
 ) -> ScenarioValidation:
     start = time.monotonic()
     log = _Log(say or (lambda message: None))
@@ -91,7 +92,11 @@ def validate_scenario(
     )
     root = Path(tempfile.mkdtemp(prefix=f"leakkit-validate-{scenario.id}-"))
     try:
-        original = measure(scenario.program_dir, scenario, root / "original")
+        runner = make_backend(backend, toolchain, scenario.limits)
+        try:
+            original = measure(scenario.program_dir, scenario, root / "original", runner)
+        finally:
+            runner.close()
         _check_leaks(scenario, original, log)
         model = (
             (scenario.folder / "diagnosis.md").read_text(encoding="utf-8")
@@ -100,7 +105,9 @@ def validate_scenario(
         )
         log.check(bool(model), "a model diagnosis.md exists", "scenarios need a diagnosis.md")
         reference = grade(
-            _workspace_with(scenario, _solution(scenario), model, root), original=original
+            _workspace_with(scenario, _solution(scenario), model, root),
+            original=original,
+            backend=backend,
         )
         failed = [f"{c.id}: {c.message}" for c in reference.checks if c.score < c.max_score]
         log.check(
@@ -111,7 +118,9 @@ def validate_scenario(
         fixes = wrong_fixes(scenario)
         log.check(len(fixes) >= 2, "at least two wrong fixes", f"found {len(fixes)}")
         for patch, expected in fixes:
-            verdict = grade(_workspace_with(scenario, patch, model, root), original=original)
+            verdict = grade(
+                _workspace_with(scenario, patch, model, root), original=original, backend=backend
+            )
             rejected = verdict.status != "pass"
             right_reason = rejected_by(verdict, expected)
             log.check(

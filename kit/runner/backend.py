@@ -21,6 +21,9 @@ class Instance(Protocol):
     def oom_killed(self) -> bool:
         """Whether the program was killed for exceeding its memory limit."""
 
+    def memory_limit(self) -> int | None:
+        """The memory limit the program runs under, in bytes, or None if it has none."""
+
     def stderr_tail(self, lines: int = 15) -> str: ...
 
     def stop(self) -> int | None:
@@ -37,3 +40,9 @@ class Backend(Protocol):
 
     def launch(self, target: Path, run_dir: Path) -> Instance:
         """Start the program, wait until it listens; raise StartFailed otherwise."""
+
+    def run_tests(self, folder: Path, timeout: float = 90.0) -> tuple[bool, str]:
+        """Run the Go tests of the package in `folder`: (passed, trimmed output)."""
+
+    def close(self) -> None:
+        """Remove whatever the backend made (containers, images); safe to call twice."""

@@ -48,7 +48,7 @@ def build(toolchain: Toolchain, module_dir: Path, package: str, out: Path) -> Pa
     return out
 
 
-class _CappedLog:
+class CappedLog:
     """Copies a child's stream to a file, keeping at most OUTPUT_CAP bytes, and remembers it."""
 
     def __init__(self, stream: object, path: Path) -> None:
@@ -88,8 +88,8 @@ class Process:
     binary: Path
     popen: subprocess.Popen[str]
     address: str
-    stdout: _CappedLog
-    stderr: _CappedLog
+    stdout: CappedLog
+    stderr: CappedLog
 
     @property
     def base_url(self) -> str:
@@ -108,6 +108,9 @@ class Process:
 
     def oom_killed(self) -> bool:
         return False
+
+    def memory_limit(self) -> int | None:
+        return None
 
     def stderr_tail(self, lines: int = 15) -> str:
         return self.stderr.tail(lines)
@@ -146,8 +149,8 @@ def start(
         env=child_env,
         start_new_session=True,
     )
-    out = _CappedLog(popen.stdout, log_dir / "stdout.log")
-    err = _CappedLog(popen.stderr, log_dir / "stderr.log")
+    out = CappedLog(popen.stdout, log_dir / "stdout.log")
+    err = CappedLog(popen.stderr, log_dir / "stderr.log")
     proc = Process(binary, popen, "", out, err)
     deadline = time.monotonic() + ready_timeout
     while time.monotonic() < deadline:
@@ -170,6 +173,26 @@ def start(
     )
 
 
+def go_test(toolchain: Toolchain, folder: Path, timeout: float = 90.0) -> tuple[bool, str]:
+    """`go test ./...` in the grading copy; (passed, trimmed output)."""
+    has_tests = any(folder.rglob("*_test.go"))
+    if not has_tests:
+        return True, "no Go tests"
+    try:
+        done = toolchain.run(
+            "test",
+            "-count=1",
+            f"-timeout={int(timeout - 10)}s",
+            "./...",
+            cwd=folder,
+            timeout=timeout,
+        )
+    except subprocess.TimeoutExpired:
+        return False, f"go test did not finish within {timeout:.0f}s"
+    output = trim_output(done.stdout + done.stderr, 25)
+    return done.returncode == 0, output
+
+
 class LocalBackend:
     """Builds with the found Go toolchain; runs the program as a child bound to 127.0.0.1."""
 
@@ -187,3 +210,9 @@ class LocalBackend:
 
     def launch(self, target: Path, run_dir: Path) -> Process:
         return start(target, run_dir / "logs", ready_timeout=self.ready_timeout)
+
+    def run_tests(self, folder: Path, timeout: float = 90.0) -> tuple[bool, str]:
+        return go_test(self.toolchain, folder, timeout)
+
+    def close(self) -> None:
+        """Nothing to remove: built binaries stay in the cache for the next run."""

@@ -14,7 +14,7 @@ from kit.runner.backend import Backend, Instance
 from kit.runner.capture import capture, prime
 from kit.runner.http import Endpoint
 from kit.runner.load import Driver
-from kit.scenarios.manifest import LoadPlan
+from kit.scenarios.manifest import Limits, LoadPlan
 
 Progress = Callable[[str, int, int], None]  # (what, step, steps)
 
@@ -27,6 +27,7 @@ class RunRequest:
     plan: LoadPlan
     out: Path
     scenario: str | None = None
+    limits: Limits | None = None  # enforced by the docker backend
 
 
 def execute(
@@ -128,7 +129,11 @@ def _ended(instance: Instance, work: int, unit: str, grace: float = 0.0) -> rec.
     if code is None:
         return None
     if instance.oom_killed():
-        return rec.Outcome("oom", f"OOM-killed after {work} {unit}", code, instance.stderr_tail())
+        limit = instance.memory_limit()
+        at = f" at {limit / (1 << 20):g} MiB" if limit else ""
+        return rec.Outcome(
+            "oom", f"OOM-killed{at} after {work:,} {unit}", code, instance.stderr_tail()
+        )
     return rec.Outcome(
         "crashed", f"exited with status {code} after {work} {unit}", code, instance.stderr_tail()
     )

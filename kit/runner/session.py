@@ -8,15 +8,15 @@ from pathlib import Path
 from kit.analysis.report import Findings, analyse
 from kit.errors import KitError, UsageError
 from kit.paths import cache_dir
+from kit.runner.backends import BACKENDS, make_backend
 from kit.runner.load import build_driver
-from kit.runner.local import LocalBackend
 from kit.runner.run import Progress, RunRequest, execute
 from kit.scenarios.catalog import get_scenario
 from kit.scenarios.manifest import load_plan_from_file
 from kit.scenarios.workspace import is_workspace, open_workspace
 from kit.toolchain import find_toolchain
 
-BACKENDS = ("local",)
+__all__ = ["BACKENDS", "resolve", "run_request"]
 
 
 def resolve(
@@ -51,10 +51,20 @@ def resolve(
             )
         ws = open_workspace(path)
         scenario = get_scenario(ws.scenario_id)
-        return RunRequest(path.resolve(), scenario.load, _out(out, scenario.id, stamp), scenario.id)
+        return RunRequest(
+            path.resolve(),
+            scenario.load,
+            _out(out, scenario.id, stamp),
+            scenario.id,
+            scenario.limits,
+        )
     scenario = get_scenario(target)
     return RunRequest(
-        scenario.program_dir, scenario.load, _out(out, scenario.id, stamp), scenario.id
+        scenario.program_dir,
+        scenario.load,
+        _out(out, scenario.id, stamp),
+        scenario.id,
+        scenario.limits,
     )
 
 
@@ -75,13 +85,10 @@ def run_request(
     if backend not in BACKENDS:
         raise UsageError(f"unknown backend {backend!r}; available: {', '.join(BACKENDS)}")
     toolchain = find_toolchain()
-    bin_dir = cache_dir() / "bin"
-    driver = build_driver(toolchain, bin_dir)
-    recording = execute(
-        request,
-        LocalBackend(toolchain, bin_dir, ready_timeout),
-        driver,
-        toolchain.version_text,
-        progress,
-    )
+    driver = build_driver(toolchain, cache_dir() / "bin")
+    runner = make_backend(backend, toolchain, request.limits, ready_timeout)
+    try:
+        recording = execute(request, runner, driver, toolchain.version_text, progress)
+    finally:
+        runner.close()
     return analyse(recording)

@@ -20,6 +20,7 @@ from kit.grading.grade import grade, measure
 from kit.grading.verdict import Verdict
 from kit.paths import cache_dir
 from kit.runner.load import build_driver, spec_json
+from kit.runner.local import LocalBackend
 from kit.scenarios.catalog import get_scenario
 from kit.scenarios.workspace import create_workspace
 from kit.toolchain import find_toolchain
@@ -170,7 +171,8 @@ TRICKS: list[tuple[str, Callable[[Path], None], bool, str, str]] = [
 def original(tmp_path_factory: pytest.TempPathFactory) -> Findings:
     """One run of the unchanged program, shared by every trick (grade would make its own)."""
     scenario = get_scenario(SCENARIO)
-    return measure(scenario.program_dir, scenario, tmp_path_factory.mktemp("original"))
+    backend = LocalBackend(find_toolchain(), cache_dir() / "bin")
+    return measure(scenario.program_dir, scenario, tmp_path_factory.mktemp("original"), backend)
 
 
 @pytest.mark.slow
