@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from kit.errors import KitError
 from kit.runner.local import BuildFailed, CappedLog, StartFailed, trim_output
@@ -68,9 +69,18 @@ def connect() -> Any:
 
 
 def is_local_engine(client: Any) -> bool:
-    """Whether the engine shares this machine's filesystem (needed for the socket folder)."""
+    """Whether the engine shares this machine's filesystem (needed for the socket folder).
+
+    A Unix socket or a loopback TCP address is this machine; LEAKKIT_DOCKER_SHARED_FS=1 says
+    so for an engine elsewhere that mounts the same /tmp (docker-in-docker, for example).
+    """
+    if os.environ.get("LEAKKIT_DOCKER_SHARED_FS") == "1":
+        return True
     base = str(getattr(client.api, "base_url", ""))
-    return base.startswith("http+docker://localhost") or base.startswith("http+docker://local")
+    if base.startswith("http+docker://"):  # docker-py's name for a Unix socket or named pipe
+        return True
+    host = urlsplit(base).hostname or ""
+    return host == "localhost" or host.startswith("127.") or host == "::1"
 
 
 def _short(exc: BaseException) -> str:

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import re
+import signal
+import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -42,3 +48,31 @@ def test_a_leak_under_a_memory_limit_is_oom_killed_and_reported(
         assert rss[-1] > rss[0] + (10 << 20)
     saved = load_recording(out)
     assert saved.outcome.status == "oom" and saved.backend == "docker"
+
+
+def test_ctrl_c_removes_the_container_and_keeps_the_recording(
+    docker_client: object, tmp_path: Path
+) -> None:
+    load = tmp_path / "load.toml"
+    load.write_text(
+        "[load]\nwarmup = 20\nphases = 200\nper_phase = 2\nconcurrency = 1\n"
+        '[[load.requests]]\npath = "/hoard"\nstatus = [200]\n'
+    )
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "kit", "run", "--backend", "docker"]
+    cmd += ["--program", str(GOFIXTURES / "hostile"), "--load", str(load), "--out", str(out)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        rec_file = out / "recording.json"
+        if rec_file.is_file() and json.loads(rec_file.read_text())["checkpoints"]:
+            break
+        time.sleep(0.1)
+    owner = {"label": f"dev.leakkit.owner={socket.gethostname()}:{proc.pid}"}
+    assert docker_client.containers.list(filters=owner)  # type: ignore[attr-defined]
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert load_recording(out).outcome.status == "interrupted"
+    assert not docker_client.containers.list(all=True, filters=owner)  # type: ignore[attr-defined]
+    assert not docker_client.images.list(filters=owner)  # type: ignore[attr-defined]
