@@ -93,7 +93,8 @@ class Process:
 
     @property
     def base_url(self) -> str:
-        return f"http://{self.address}"
+        # A Unix socket's address prints as its path (LEAKKIT_LISTEN=unix:/path).
+        return f"unix:{self.address}" if self.address.startswith("/") else f"http://{self.address}"
 
     def exit_code(self) -> int | None:
         return self.popen.poll()

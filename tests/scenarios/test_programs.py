@@ -20,3 +20,18 @@ def test_serve_go_is_not_editable_and_programs_speak_pprof() -> None:
         assert "serve.go" not in s.editable, s.id
         serve = (s.program_dir / "serve.go").read_text()
         assert '_ "net/http/pprof"' in serve and '_ "expvar"' in serve, s.id
+
+
+def test_dockerfiles_build_the_program_standalone() -> None:
+    """Each scenario's Dockerfile is a real multi-stage build of its own program folder."""
+    for s in all_scenarios():
+        text = (s.folder / "Dockerfile").read_text()
+        stages = [line for line in text.splitlines() if line.startswith("FROM ")]
+        assert len(stages) == 2 and stages[0].startswith("FROM golang:"), s.id
+        assert stages[0].endswith(" AS build"), s.id
+        assert "CGO_ENABLED=0" in text and "COPY --from=build" in text, s.id
+        assert "USER nonroot" in text and "ENTRYPOINT" in text, s.id
+        # The usage lines name this scenario's folders and publish on loopback only.
+        assert f"-f scenarios/{s.id}/Dockerfile" in text, s.id
+        assert f"go_samples/{s.program_dir.name}" in text, s.id
+        assert "-p 127.0.0.1:8080:8080" in text, s.id
