@@ -14,12 +14,16 @@ from kit.analysis.curves import GrowthClass
 from kit.cli import app
 from kit.runner.run import RunRequest
 from kit.runner.session import run_request
-from kit.scenarios.catalog import get_scenario, scenario_ids
+from kit.scenarios.catalog import get_scenario
 from kit.scenarios.workspace import create_workspace
+
+# `leakkit validate` (run by .ci/run) proves every scenario, with wrong fixes and grading; these
+# keep a quick end-to-end run inside `make test` for one heap and one goroutine leak.
+E2E_SCENARIOS = ["cache-map", "unclosed-collector"]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("scenario_id", scenario_ids())
+@pytest.mark.parametrize("scenario_id", E2E_SCENARIOS)
 def test_leaky_program_leaks_with_expected_hot_function(scenario_id: str, tmp_path: Path) -> None:
     scenario = get_scenario(scenario_id)
     findings = run_request(RunRequest(scenario.program_dir, scenario.load, tmp_path, scenario_id))
@@ -34,7 +38,7 @@ def test_leaky_program_leaks_with_expected_hot_function(scenario_id: str, tmp_pa
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("scenario_id", scenario_ids())
+@pytest.mark.parametrize("scenario_id", E2E_SCENARIOS)
 def test_reference_fix_stays_bounded(scenario_id: str, tmp_path: Path) -> None:
     scenario = get_scenario(scenario_id)
     ws = create_workspace(scenario, tmp_path / "ws")
