@@ -48,16 +48,26 @@ def is_user_function(name: str) -> bool:
     return "." in name.split("/", 1)[0]
 
 
+def _is_machinery(name: str) -> bool:
+    """The runtime's own frames, which every parked goroutine and allocation passes through."""
+    return name.startswith(("runtime.", "internal/", "runtime/"))
+
+
 def _credited(locations: Sequence[Location]) -> str:
-    innermost = ""
+    """The innermost user frame. A stack with none belongs to a goroutine the standard library
+    started (net/http's connection loops, say): it is credited to that goroutine's outermost
+    frame outside the runtime, the function it was started with, which says what it is."""
+    innermost = outermost = ""
     for loc in locations:
         for line in loc.lines:
             name = line.function.name
             if not innermost:
                 innermost = name
+            if not _is_machinery(name):
+                outermost = name
             if is_user_function(name):
                 return name
-    return innermost or "<unknown>"
+    return outermost or innermost or "<unknown>"
 
 
 def hot_functions(recording: Recording, limit: int = 5) -> list[HotFunction]:

@@ -78,7 +78,7 @@ def diagnosis_checks(path: Path, scenario: Scenario) -> list[CheckResult]:
     if d.extra:
         layout += f" (headings not graded: {', '.join(d.extra)})"
     hot = scenario.expect.hot
-    function = dx.mark_function(d, [h.function for h in hot], w("function"))
+    function = dx.mark_function(d, [h.named_as for h in hot], w("function"))
     category = dx.mark_category(d, scenario.category, w("category"))
     evidence = dx.mark_evidence(d, hot[0].profile, w("evidence"))
     return [

@@ -132,6 +132,42 @@ def _lines(chunks: Iterator[bytes]) -> Iterator[str]:
         yield pending.decode(errors="replace")
 
 
+def cgroup_memory(
+    pid: int, root: Path = Path("/sys/fs/cgroup"), proc: Path = Path("/proc")
+) -> int | None:
+    """Memory usage less inactive file cache of the cgroup `pid` is in (cgroup v1 or v2)."""
+    if pid <= 0:
+        return None
+    try:
+        lines = (proc / str(pid) / "cgroup").read_text().splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        _, controllers, path = line.split(":", 2)
+        if "memory" in controllers.split(","):  # v1: memory.usage_in_bytes
+            folder, usage_file, inactive_key = (
+                root / "memory",
+                "memory.usage_in_bytes",
+                "total_inactive_file",
+            )
+        elif controllers == "" and (root / "cgroup.controllers").exists():  # v2, unified
+            folder, usage_file, inactive_key = root, "memory.current", "inactive_file"
+        else:
+            continue
+        folder = folder / path.lstrip("/")
+        try:
+            usage = int((folder / usage_file).read_text())
+            stat = dict(
+                row.split()
+                for row in (folder / "memory.stat").read_text().splitlines()
+                if " " in row
+            )
+        except (OSError, ValueError):
+            return None
+        return usage - int(stat.get(inactive_key, 0))
+    return None
+
+
 @dataclass
 class Container:
     """A program running in a container; the kit reaches it through `socket_path`."""
@@ -167,7 +203,14 @@ class Container:
         return None
 
     def rss_bytes(self) -> int | None:
-        """The container's memory usage, less inactive page cache (as `docker stats` shows)."""
+        """The container's memory usage, less inactive page cache (as `docker stats` shows).
+
+        Read from the container's memory cgroup when this machine can see it (instant), else
+        through the Engine API's stats (which takes about a second).
+        """
+        from_cgroup = cgroup_memory(int(self._refresh().get("Pid") or 0))
+        if from_cgroup is not None:
+            return from_cgroup
         try:
             stats = self.container.stats(stream=False, one_shot=True)
         except Exception:

@@ -97,8 +97,19 @@ class Limits:
 
 @dataclass(frozen=True, slots=True)
 class HotFunction:
+    """A function on top of a profile's growth, and the name a diagnosis must give for it.
+
+    `diagnose` differs from `function` when the profile cannot show the culprit: goroutines the
+    standard library starts carry no frame of the code that made them start.
+    """
+
     profile: str
     function: str
+    diagnose: str = ""
+
+    @property
+    def named_as(self) -> str:
+        return self.diagnose or self.function
 
 
 @dataclass(frozen=True, slots=True)
@@ -381,8 +392,14 @@ def _expectation(t: _Reader, category: str) -> Expectation:
     t.unknown({"metric", "min_per_1k", "fixed_max_per_1k", "hot"})
     hot = []
     for h in t.tables("hot"):
-        h.unknown({"profile", "function"})
-        hot.append(HotFunction(h.string("profile", choices=HOT_PROFILES), h.string("function")))
+        h.unknown({"profile", "function", "diagnose"})
+        hot.append(
+            HotFunction(
+                h.string("profile", choices=HOT_PROFILES),
+                h.string("function"),
+                h.string("diagnose", default=""),
+            )
+        )
     fixed_max = t.number("fixed_max_per_1k")
     if category == NOT_A_LEAK:
         # Nothing leaks: the bound holds for the program as given, so there is no minimum.
