@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 from kit.errors import KitError, ProfileError
@@ -53,6 +54,27 @@ def prime(api: Endpoint) -> None:
         "/debug/vars",
     ):
         api.request("GET", path)
+
+
+_TOTAL = re.compile(rb"goroutine profile: total (\d+)")
+
+
+def settle(api: Endpoint, wait: float = 0.1, limit: float = 1.5) -> int | None:
+    """Wait until the goroutine count holds still between two reads `wait` apart.
+
+    When the load pauses, goroutines serving the last requests may still be finishing; a
+    checkpoint taken then would count them as growth. Gives up after `limit` seconds (a leak
+    that grows on its own never holds still) and returns the last count read.
+    """
+    deadline = time.monotonic() + limit
+    last: int | None = None
+    while True:
+        m = _TOTAL.search(api.get("/debug/pprof/goroutine?debug=1")[:200])
+        count = int(m.group(1)) if m else None
+        if count is None or count == last or time.monotonic() + wait > deadline:
+            return count
+        last = count
+        time.sleep(wait)
 
 
 def capture(

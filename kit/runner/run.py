@@ -11,7 +11,7 @@ from pathlib import Path
 from kit.errors import KitError
 from kit.runner import recording as rec
 from kit.runner.backend import Backend, Instance
-from kit.runner.capture import capture, prime
+from kit.runner.capture import capture, prime, settle
 from kit.runner.http import Endpoint
 from kit.runner.load import Driver
 from kit.scenarios.manifest import Limits, LoadPlan
@@ -86,6 +86,7 @@ def execute(
             try:
                 if phase == 0:
                     prime(api)
+                settle(api)
                 metrics, profiles = capture(api, request.out, phase, instance.rss_bytes())
             except KitError as exc:
                 outcome = _ended(instance, sent, plan.work_unit, grace=3.0) or rec.Outcome(
