@@ -65,3 +65,35 @@ def test_not_a_leak_fails_without_the_right_category() -> None:
     ]
     assert _status(checks, scenario) == "pass"  # 42.5 of 50 diagnosis points is enough
     assert _status(checks, calm) == "fail"  # but not when seeing no leak is the exercise
+
+
+def _findings(per_1k: float, cls: str) -> object:
+    from types import SimpleNamespace
+
+    from kit.analysis.curves import Growth, GrowthClass
+
+    growth = Growth("heap_alloc", "bytes", (1, 2, 3), (0, 1, 2), per_1k, 0.9, per_1k, 2,
+                    GrowthClass(cls), "steadily")  # fmt: skip
+    outcome = SimpleNamespace(status="completed", message="")
+    return SimpleNamespace(
+        recording=SimpleNamespace(outcome=outcome), growth={"heap_alloc": growth}
+    )
+
+
+def test_a_steady_rise_under_the_bound_fails_a_fix_but_not_a_program_that_does_not_leak() -> None:
+    from typing import Any
+
+    from kit.grading.grade import leak_gone_check
+    from kit.scenarios.catalog import get_scenario
+
+    leaky = get_scenario("cache-map")
+    calm = get_scenario("alloc-churn")
+    bound = calm.expect.fixed_max_per_1k
+    small: Any = _findings(bound / 4, "leak")
+    big: Any = _findings(bound * 2, "leak")
+    level: Any = _findings(bound / 4, "bounded")
+    assert leak_gone_check(calm, small, small, small, 25).status == "pass"
+    assert leak_gone_check(calm, big, big, big, 25).status == "fail"
+    assert leak_gone_check(calm, level, level, level, 25).status == "pass"
+    steady_small: Any = _findings(min(bound, leaky.expect.fixed_max_per_1k) / 4, "leak")
+    assert leak_gone_check(leaky, steady_small, steady_small, steady_small, 25).status == "fail"
