@@ -1,0 +1,95 @@
+"""Benchmark: repeated whole-library validation, counting flips.
+
+Runs `leakkit validate --json` round after round and appends each round's results to a JSON
+Lines file as soon as the round ends, so a run stopped early keeps every finished round. A flip
+is a scenario that passed in one round and failed in another. Prints one line per round and a
+summary: rounds, scenarios, flips, failures, and the time per round and per scenario.
+
+    .venv/bin/python benchmarks/bench_validate.py --rounds 20 [--out FILE] [SCENARIO ...]
+    .venv/bin/python benchmarks/bench_validate.py --summary FILE
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+
+def run_round(ids: list[str], backend: str) -> dict[str, Any]:
+    cmd = [sys.executable, "-m", "kit", "validate", "--json", "--backend", backend, *ids]
+    start = time.monotonic()
+    done = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    elapsed = time.monotonic() - start
+    try:
+        report = json.loads(done.stdout)
+    except json.JSONDecodeError:
+        sys.exit(f"validate printed no JSON (exit {done.returncode}); run it by hand to see why")
+    return {"duration_s": round(elapsed, 1), "results": report["results"]}
+
+
+def summarize(rounds: list[dict[str, Any]]) -> int:
+    outcomes: dict[str, list[bool]] = defaultdict(list)
+    times: dict[str, list[float]] = defaultdict(list)
+    for r in rounds:
+        for res in r["results"]:
+            outcomes[res["scenario"]].append(res["ok"])
+            times[res["scenario"]].append(res["duration_s"])
+    flips = sorted(s for s, oks in outcomes.items() if len(set(oks)) > 1)
+    always_fail = sorted(s for s, oks in outcomes.items() if not any(oks))
+    round_times = [r["duration_s"] for r in rounds]
+    print(f"\n{len(rounds)} round(s) of {len(outcomes)} scenario(s)")
+    print(f"{'scenario':<24} {'passed':>8} {'median s':>9} {'max s':>7}")
+    for s in sorted(outcomes):
+        oks = outcomes[s]
+        print(
+            f"{s:<24} {sum(oks):>4}/{len(oks):<3} {statistics.median(times[s]):>9.1f}"
+            f" {max(times[s]):>7.1f}"
+        )
+    if round_times:
+        print(
+            f"round time: median {statistics.median(round_times) / 60:.1f} min, "
+            f"total {sum(round_times) / 3600:.2f} h"
+        )
+    print(f"flips: {len(flips)}{' (' + ', '.join(flips) + ')' if flips else ''}")
+    print(
+        f"failed every round: {len(always_fail)}{' ' + ', '.join(always_fail) if always_fail else ''}"
+    )
+    return 1 if flips or always_fail else 0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("ids", nargs="*", help="scenarios (default: all)")
+    ap.add_argument("--rounds", type=int, default=20)
+    ap.add_argument("--backend", default="local")
+    ap.add_argument("--out", type=Path, default=Path("validate-rounds.jsonl"))
+    ap.add_argument("--summary", type=Path, help="only summarize an existing rounds file")
+    args = ap.parse_args()
+    if args.summary:
+        lines = args.summary.read_text().splitlines()
+        sys.exit(summarize([json.loads(line) for line in lines if line.strip()]))
+    rounds = []
+    for n in range(1, args.rounds + 1):
+        r = run_round(args.ids, args.backend) | {"round": n}
+        with args.out.open("a") as f:
+            f.write(json.dumps(r) + "\n")
+        rounds.append(r)
+        failed = [res["scenario"] for res in r["results"] if not res["ok"]]
+        print(
+            f"round {n}/{args.rounds}: {r['duration_s'] / 60:.1f} min, "
+            f"{len(r['results']) - len(failed)}/{len(r['results'])} ok"
+            + (f" (failed: {', '.join(failed)})" if failed else ""),
+            flush=True,
+        )
+    sys.exit(summarize(rounds))
+
+
+if __name__ == "__main__":
+    main()
