@@ -33,6 +33,16 @@ _SYMBOL = re.compile(
     r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*"
 )
 _CLOSURE = re.compile(r"^(?:func\d+|gowrap\d+|\d+)$")
+# Dotted words in prose that are not Go symbols: abbreviations and file names.
+_PROSE = {"e.g", "i.e", "cf", "etc", "vs"}
+_FILE_SUFFIXES = {"go", "md", "mod", "sum", "toml", "txt", "json", "yaml", "yml", "gz", "pb"}
+_FILE_SUFFIXES |= {"html", "csv", "log", "patch", "svg", "png"}
+
+
+def _prose_symbol(word: str) -> bool:
+    """Whether a dotted word in plain text (not a code span) can stand for a Go symbol."""
+    low = word.lower()
+    return "." in word and low not in _PROSE and low.rsplit(".", 1)[-1] not in _FILE_SUFFIXES
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +85,7 @@ def parse_diagnosis(markdown: str) -> Diagnosis:
                         where_symbols.append(child.content.strip())
                 plain = re.sub(r"`[^`]*`", " ", tok.content)
                 where_symbols.extend(
-                    m.group(0) for m in _SYMBOL.finditer(plain) if "." in m.group(0)
+                    m.group(0) for m in _SYMBOL.finditer(plain) if _prose_symbol(m.group(0))
                 )
         elif current is not None and tok.type in ("fence", "code_block"):
             sections[current].append(tok.content)

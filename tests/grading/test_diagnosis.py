@@ -61,6 +61,17 @@ def test_sections_and_symbols() -> None:
     assert d.missing == ()
 
 
+def test_prose_abbreviations_and_file_names_are_not_symbols() -> None:
+    text = GOOD.replace(
+        "## Where\n",
+        "## Where\nIn main.go (e.g. the handler, i.e. the hot path; see diagnosis.md).\n\n",
+    )
+    d = parse_diagnosis(text)
+    assert d.symbols[0] == "main.(*priceCache).Put"
+    assert not {"main.go", "e.g", "i.e", "diagnosis.md"} & set(d.symbols)
+    assert mark_function(d, ["main.(*priceCache).Put"], 20).score == 20
+
+
 def test_marks_for_a_good_diagnosis() -> None:
     d = parse_diagnosis(GOOD)
     assert mark_function(d, ["main.(*priceCache).Put"], 20).score == 20
