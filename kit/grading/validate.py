@@ -143,7 +143,11 @@ def validate_scenario(
     except ValueError as exc:
         log.check(False, "scenario files", str(exc))
     finally:
-        shutil.rmtree(root, ignore_errors=True)
+        if log.problems:
+            log.problems.append(f"workspaces and recordings kept for a look in {root}")
+            log.say(f"kept  {root}")
+        else:
+            shutil.rmtree(root, ignore_errors=True)
     return ScenarioValidation(
         scenario.id, tuple(log.problems), tuple(log.steps), time.monotonic() - start
     )
