@@ -308,24 +308,25 @@ class DockerBackend:
             if digest in self._images:
                 return self._images[digest]
         tag = f"leakkit/program:{digest}-{os.getpid()}"
-        dockerfile = (f'FROM scratch\nCOPY app /app\nUSER {NOBODY}\nENTRYPOINT ["/app"]\n').encode()
-        context = io.BytesIO()
-        with tarfile.open(fileobj=context, mode="w") as tar:
-            for name, content, mode in (("Dockerfile", dockerfile, 0o644), ("app", data, 0o755)):
-                entry = tarfile.TarInfo(name)
-                entry.size, entry.mode = len(content), mode
-                tar.addfile(entry, io.BytesIO(content))
-        context.seek(0)
+        # An image from scratch in one Engine API call: import a filesystem holding only /app,
+        # with the Dockerfile's instructions as changes (FROM scratch, COPY app /app, USER,
+        # ENTRYPOINT). The builder would commit a container per instruction, ten times slower.
+        layer = io.BytesIO()
+        with tarfile.open(fileobj=layer, mode="w") as tar:
+            entry = tarfile.TarInfo("app")
+            entry.size, entry.mode = len(data), 0o755
+            tar.addfile(entry, io.BytesIO(data))
+        changes = [
+            f'LABEL {MANAGED}="1" {OWNER}="{self.owner}"',
+            f"USER {NOBODY}",
+            'ENTRYPOINT ["/app"]',
+        ]
+        repository, version = tag.rsplit(":", 1)
         try:
-            self.client.images.build(
-                fileobj=context,
-                custom_context=True,
-                tag=tag,
-                labels={MANAGED: "1", OWNER: self.owner},
-                rm=True,
-                forcerm=True,
-                pull=False,
+            self.client.api.import_image_from_data(
+                layer.getvalue(), repository=repository, tag=version, changes=changes
             )
+            self.client.images.get(tag)
         except Exception as exc:
             raise KitError(f"could not build an image for {binary.name}: {_short(exc)}") from None
         with self._lock:
