@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shlex
 
-from kit.analysis.curves import GrowthClass, sparkline
+from kit.analysis.curves import VERDICT_METRICS, GrowthClass, sparkline
 from kit.analysis.report import Findings
 
 _ORDER = ("heap_alloc", "heap_objects", "goroutines", "heap_inuse", "stack_inuse", "rss", "sys")
@@ -41,16 +41,28 @@ def render_run(findings: Findings) -> str:
         g = findings.growth.get(name)
         if g is None:
             continue
+        mark = _CLASS_MARK[g.cls]
+        if name not in VERDICT_METRICS and g.cls is GrowthClass.LEAK:
+            mark = "rises"
         lines.append(
             f"{name:<13} {_per_1k(g.per_1k, g.unit):>16} {g.r2:>5.2f}  "
-            f"{_CLASS_MARK[g.cls]:<5} {sparkline(g.values)}"
+            f"{mark:<5} {sparkline(g.values)}"
         )
+    judged = [m for m in _ORDER if m in VERDICT_METRICS and m in findings.growth]
+    lines.append(f"(the verdict reads {' and '.join(judged)}; the other rows are context)")
     lines.append("")
     lines.append(f"Verdict: {findings.verdict.upper()}")
+    context = []
     for name in _ORDER:
         g = findings.growth.get(name)
-        if g is not None and g.cls is not GrowthClass.BOUNDED:
+        if g is None or g.cls is GrowthClass.BOUNDED:
+            continue
+        if name in VERDICT_METRICS:
             lines.append(f"  {name}: {g.reason}")
+        else:
+            context.append(f"{name} ({g.reason})")
+    if context:
+        lines.append(f"  not judged: {'; '.join(context)}")
     kept = [h for h in findings.hot if h.profile != "allocs"]
     churn = [h for h in findings.hot if h.profile == "allocs"]
     for title, rows in (

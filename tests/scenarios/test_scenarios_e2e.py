@@ -75,4 +75,8 @@ def test_run_json_and_curves_agree(tmp_path: Path) -> None:
     assert redo["hot_functions"] == doc["hot_functions"]
     text = runner.invoke(app, ["curves", str(out)])
     assert "Verdict: LEAK" in text.stdout
+    assert (
+        "(the verdict reads heap_alloc and goroutines; the other rows are context)" in text.stdout
+    )
+    assert "  goroutines: " in text.stdout.split("Verdict: LEAK", 1)[1]
     assert "go tool pprof -top -sample_index=goroutine -base" in text.stdout
