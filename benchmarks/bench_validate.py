@@ -1,11 +1,15 @@
 """Benchmark: repeated whole-library validation, counting flips.
 
-Runs `leakkit validate --json` round after round and appends each round's results to a JSON
-Lines file as soon as the round ends, so a run stopped early keeps every finished round. A flip
+Runs `leakkit validate --json` round after round and appends each round's results (with the
+commit and the start time) to a JSON Lines file as soon as the round ends, so a run stopped
+early keeps every finished round, and rounds run on different days add up. A flip
 is a scenario that passed in one round and failed in another. Prints one line per round and a
 summary: rounds, scenarios, flips, failures, and the time per round and per scenario.
 
     .venv/bin/python benchmarks/bench_validate.py --rounds 20 [--out FILE] [SCENARIO ...]
+    .venv/bin/python benchmarks/bench_validate.py --summary benchmarks/results/validate-rounds.jsonl
+
+The rounds file is committed: rounds of the same commit, run on different days, add up.
     .venv/bin/python benchmarks/bench_validate.py --summary FILE
 """
 
@@ -18,12 +22,30 @@ import subprocess
 import sys
 import time
 from collections import defaultdict
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _commit() -> str:
+    """The commit validated, marked `+dirty` when the work tree differs from it."""
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], capture_output=True, text=True, cwd=ROOT)
+        return done.stdout.strip() if done.returncode == 0 else ""
+
+    head = git("rev-parse", "--short=12", "HEAD") or "unknown"
+    return head + (
+        "+dirty" if git("status", "--porcelain", "--", "kit", "scenarios", "go_samples") else ""
+    )
 
 
 def run_round(ids: list[str], backend: str) -> dict[str, Any]:
     cmd = [sys.executable, "-m", "kit", "validate", "--json", "--backend", backend, *ids]
+    started = datetime.now(UTC).isoformat(timespec="seconds")
+    commit = _commit()
     start = time.monotonic()
     done = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     elapsed = time.monotonic() - start
@@ -31,7 +53,13 @@ def run_round(ids: list[str], backend: str) -> dict[str, Any]:
         report = json.loads(done.stdout)
     except json.JSONDecodeError:
         sys.exit(f"validate printed no JSON (exit {done.returncode}); run it by hand to see why")
-    return {"duration_s": round(elapsed, 1), "results": report["results"]}
+    return {
+        "started": started,
+        "commit": commit,
+        "backend": backend,
+        "duration_s": round(elapsed, 1),
+        "results": report["results"],
+    }
 
 
 def summarize(rounds: list[dict[str, Any]]) -> int:
@@ -44,7 +72,10 @@ def summarize(rounds: list[dict[str, Any]]) -> int:
     flips = sorted(s for s, oks in outcomes.items() if len(set(oks)) > 1)
     always_fail = sorted(s for s, oks in outcomes.items() if not any(oks))
     round_times = [r["duration_s"] for r in rounds]
-    print(f"\n{len(rounds)} round(s) of {len(outcomes)} scenario(s)")
+    commits = sorted({r.get("commit", "unknown") for r in rounds})
+    print(
+        f"\n{len(rounds)} round(s) of {len(outcomes)} scenario(s), commit(s) {', '.join(commits)}"
+    )
     print(f"{'scenario':<24} {'passed':>8} {'median s':>9} {'max s':>7}")
     for s in sorted(outcomes):
         oks = outcomes[s]
@@ -69,7 +100,9 @@ def main() -> None:
     ap.add_argument("ids", nargs="*", help="scenarios (default: all)")
     ap.add_argument("--rounds", type=int, default=20)
     ap.add_argument("--backend", default="local")
-    ap.add_argument("--out", type=Path, default=Path("validate-rounds.jsonl"))
+    ap.add_argument(
+        "--out", type=Path, default=ROOT / "benchmarks" / "results" / "validate-rounds.jsonl"
+    )
     ap.add_argument("--summary", type=Path, help="only summarize an existing rounds file")
     args = ap.parse_args()
     if args.summary:
@@ -78,6 +111,7 @@ def main() -> None:
     rounds = []
     for n in range(1, args.rounds + 1):
         r = run_round(args.ids, args.backend) | {"round": n}
+        args.out.parent.mkdir(parents=True, exist_ok=True)
         with args.out.open("a") as f:
             f.write(json.dumps(r) + "\n")
         rounds.append(r)
