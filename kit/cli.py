@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 import tempfile
 import traceback
@@ -547,6 +548,7 @@ def main() -> None:
     Usage errors are typer's own (message and exit 2); anything else escaping the core is a
     bug, written to a log file instead of a traceback on the learner's screen.
     """
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         app()
     except SystemExit as done:
@@ -565,6 +567,11 @@ def main() -> None:
         log.write_text(traceback.format_exc(), encoding="utf-8")
         print(f"leakkit: internal error: {exc!r} (details in {log})", file=sys.stderr)
         sys.exit(3)
+
+
+def _terminated(signum: int, frame: object) -> None:
+    """SIGTERM (a `kill`, a CI timeout) ends a command the way Ctrl-C does: cleaned up."""
+    raise KeyboardInterrupt
 
 
 def _exit(code: int) -> None:

@@ -110,7 +110,10 @@ def test_crash_mid_run_keeps_checkpoints(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_ctrl_c_stops_the_program_and_keeps_the_recording(tmp_path: Path) -> None:
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_ctrl_c_stops_the_program_and_keeps_the_recording(
+    tmp_path: Path, signum: signal.Signals
+) -> None:
     body = """
 func main() {
 	http.HandleFunc("/hit", func(w http.ResponseWriter, r *http.Request) {
@@ -152,7 +155,7 @@ func main() {
         if rec_file.is_file() and json.loads(rec_file.read_text())["checkpoints"]:
             break
         time.sleep(0.1)
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(signum)
     _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 130, stderr
     assert "interrupted" in stderr
