@@ -6,10 +6,9 @@ package main
 
 import (
 	"crypto/sha256"
+	_ "embed"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
-	"expvar"
 	"fmt"
 	"html"
 	"log"
@@ -20,22 +19,20 @@ import (
 )
 
 const (
-	// maxPending is the largest backlog the outbox accepts; beyond it new
-	// notifications are refused until the worker catches up.
-	maxPending = 1 << 17
-
+	maxPending = 1 << 17 // the largest backlog accepted before callers are told to retry
 	maxText    = 4096
-	maxSubject = 200
 	recentSize = 20
-
-	// A caller that asks to wait gives up after waitLimit.
-	waitLimit = 5 * time.Second
+	waitLimit  = 5 * time.Second
 )
 
-var (
-	errBacklog = errors.New("the outbox backlog is full, try again later")
-	channels   = map[string]bool{"email": true, "sms": true, "push": true}
-)
+var channels = map[string]bool{"email": true, "sms": true}
+
+// email.html is the house layout every e-mail is wrapped in.
+//
+//go:embed email.html
+var emailLayout string
+
+var emailHead, emailFoot, _ = strings.Cut(emailLayout, "{{content}}\n")
 
 type notificationRequest struct {
 	ID      string `json:"id"`
@@ -46,12 +43,9 @@ type notificationRequest struct {
 }
 
 type notification struct {
-	id       string
-	to       string
-	channel  string
-	payload  []byte
-	enqueued time.Time
-	done     chan receipt
+	notificationRequest
+	payload []byte
+	done    chan receipt
 }
 
 type receipt struct {
@@ -65,36 +59,28 @@ type receipt struct {
 }
 
 type stats struct {
-	Queued        int               `json:"queued"`
-	Paused        bool              `json:"paused"`
-	Delivered     uint64            `json:"delivered"`
-	ByChannel     map[string]uint64 `json:"by_channel"`
-	LastDelivered string            `json:"last_delivered"`
-	Recent        []string          `json:"recent"`
+	Queued    int      `json:"queued"`
+	Paused    bool     `json:"paused"`
+	Delivered uint64   `json:"delivered"`
+	Recent    []string `json:"recent"`
 }
 
 // outbox holds the notifications waiting for delivery, oldest first.
 type outbox struct {
-	mu      sync.Mutex
-	pending []*notification
-	paused  bool
-	wake    chan struct{}
-
+	mu        sync.Mutex
+	pending   []*notification
+	paused    bool
+	wake      chan struct{}
 	delivered uint64
-	byChannel map[string]uint64
-	recent    []string
-
-	counts *expvar.Map
+	recent    []string // ids of the last deliveries, oldest first
 }
 
 func newOutbox() *outbox {
 	return &outbox{
 		// Sized once for the largest backlog we accept, so a burst of
 		// traffic never waits for the queue to grow.
-		pending:   make([]*notification, 0, maxPending),
-		wake:      make(chan struct{}, 1),
-		byChannel: make(map[string]uint64),
-		counts:    expvar.NewMap("outbox"),
+		pending: make([]*notification, 0, maxPending),
+		wake:    make(chan struct{}, 1),
 	}
 }
 
@@ -106,19 +92,16 @@ func (o *outbox) signal() {
 }
 
 // Enqueue appends n to the queue and returns how many notifications are
-// ahead of it.
-func (o *outbox) Enqueue(n *notification) (int, error) {
+// ahead of it, or false when the backlog is full.
+func (o *outbox) Enqueue(n *notification) (int, bool) {
 	o.mu.Lock()
+	defer o.signal()
+	defer o.mu.Unlock()
 	if len(o.pending) >= maxPending {
-		o.mu.Unlock()
-		return 0, errBacklog
+		return 0, false
 	}
 	o.pending = append(o.pending, n)
-	ahead := len(o.pending) - 1
-	o.mu.Unlock()
-	o.counts.Add("enqueued", 1)
-	o.signal()
-	return ahead, nil
+	return len(o.pending) - 1, true
 }
 
 // next takes the oldest notification off the queue, unless the queue is
@@ -144,144 +127,69 @@ func (o *outbox) SetPaused(p bool) {
 // run delivers notifications one at a time, in the order they arrived.
 func (o *outbox) run() {
 	for {
-		n, ok := o.next()
-		if !ok {
+		if n, ok := o.next(); ok {
+			o.deliver(n)
+		} else {
 			<-o.wake
-			continue
 		}
-		o.deliver(n)
 	}
 }
 
-// deliver hands the rendered message to the channel's provider and keeps a
-// record of it. The providers are reached through a relay that only needs
-// the payload and its digest.
+// deliver hands the rendered message to the channel's provider through a
+// relay that only needs the payload and its digest, and keeps a record.
 func (o *outbox) deliver(n *notification) {
 	sum := sha256.Sum256(n.payload)
 	o.mu.Lock()
 	o.delivered++
 	seq := o.delivered
-	o.byChannel[n.channel]++
-	o.recent = append(o.recent, n.id)
+	o.recent = append(o.recent, n.ID)
 	if len(o.recent) > recentSize {
 		o.recent = append(o.recent[:0], o.recent[len(o.recent)-recentSize:]...)
 	}
 	o.mu.Unlock()
-	o.counts.Add("delivered", 1)
 	if n.done != nil {
-		n.done <- receipt{
-			ID:      n.id,
-			To:      n.to,
-			Channel: n.channel,
-			Seq:     seq,
-			Bytes:   len(n.payload),
-			Digest:  hex.EncodeToString(sum[:8]),
-			Status:  "delivered",
-		}
+		n.done <- receipt{n.ID, n.To, n.Channel, seq, len(n.payload), hex.EncodeToString(sum[:8]), "delivered"}
 	}
 }
 
 func (o *outbox) Stats() stats {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	by := make(map[string]uint64, len(o.byChannel))
-	for k, v := range o.byChannel {
-		by[k] = v
-	}
-	last := ""
-	if len(o.recent) > 0 {
-		last = o.recent[len(o.recent)-1]
-	}
-	return stats{
-		Queued:        len(o.pending),
-		Paused:        o.paused,
-		Delivered:     o.delivered,
-		ByChannel:     by,
-		LastDelivered: last,
-		Recent:        append([]string{}, o.recent...),
-	}
+	return stats{len(o.pending), o.paused, o.delivered, append([]string{}, o.recent...)}
 }
 
-const emailHead = `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<style>
-body { margin: 0; padding: 0; background: #f4f5f7; font-family: Helvetica, Arial, sans-serif; }
-.wrap { max-width: 600px; margin: 0 auto; background: #ffffff; }
-.head { padding: 24px 32px; background: #1f3a5f; color: #ffffff; font-size: 20px; }
-.body { padding: 24px 32px; color: #222222; font-size: 15px; line-height: 1.5; }
-.foot { padding: 16px 32px; color: #777777; font-size: 12px; border-top: 1px solid #e5e7eb; }
-a { color: #1f6feb; }
-</style>
-</head>
-<body>
-<div class="wrap">
-`
-
-const emailFoot = `<div class="foot">
-<p>You receive this message because notifications are switched on for your account.
-You can choose which messages you get, and how, in your notification settings.</p>
-<p>Please do not reply to this message: replies go to an unattended mailbox.
-If you need help, our support team is reachable from the help centre at any time.</p>
-<p>&copy; Northwind Trading Ltd. &middot; 1 Harbour Street &middot; Registered in England and Wales</p>
-</div>
-</div>
-</body>
-</html>
-`
-
 // renderMessage turns a notification into the bytes its channel's provider
-// expects: an HTML e-mail, a short text message or a push payload.
+// expects: an HTML e-mail or a short text message.
 func renderMessage(r notificationRequest) []byte {
-	switch r.Channel {
-	case "sms":
-		msg := make([]byte, 0, len(r.Subject)+len(r.Text)+2)
-		msg = append(msg, r.Subject...)
-		msg = append(msg, ": "...)
-		return append(msg, r.Text...)
-	case "push":
-		b, _ := json.Marshal(map[string]string{"to": r.To, "title": r.Subject, "body": r.Text})
-		return b
+	if r.Channel == "sms" {
+		return []byte(r.Subject + ": " + r.Text)
 	}
 	subject := html.EscapeString(r.Subject)
 	text := strings.ReplaceAll(html.EscapeString(r.Text), "\n", "<br>\n")
 	msg := make([]byte, 0, len(emailHead)+len(emailFoot)+len(subject)*2+len(text)+128)
 	msg = append(msg, emailHead...)
-	msg = append(msg, `<div class="head">`...)
-	msg = append(msg, subject...)
-	msg = append(msg, "</div>\n<div class=\"body\">\n<p>"...)
-	msg = append(msg, text...)
-	msg = append(msg, "</p>\n</div>\n"...)
-	msg = append(msg, emailFoot...)
-	return msg
+	msg = fmt.Appendf(msg, "<div class=\"head\">%s</div>\n<div class=\"body\">\n<p>%s</p>\n</div>\n", subject, text)
+	return append(msg, emailFoot...)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	if err := json.NewEncoder(w).Encode(v); err != nil {
-		log.Printf("write response: %v", err)
-	}
+	_ = json.NewEncoder(w).Encode(v)
 }
 
-func validate(r notificationRequest) error {
+func validate(r notificationRequest) string {
 	switch {
 	case r.ID == "" || len(r.ID) > 64:
-		return fmt.Errorf("a notification needs an id of 1 to 64 characters")
+		return "a notification needs an id of 1 to 64 characters"
 	case strings.TrimSpace(r.To) == "":
-		return fmt.Errorf("a notification needs a recipient")
+		return "a notification needs a recipient"
 	case !channels[r.Channel]:
-		return fmt.Errorf("channel must be email, sms or push")
-	case len(r.Subject) > maxSubject:
-		return fmt.Errorf("the subject may have at most %d bytes", maxSubject)
+		return "channel must be email or sms"
 	case r.Text == "" || len(r.Text) > maxText:
-		return fmt.Errorf("the text must have 1 to %d bytes", maxText)
-	case r.Channel == "sms" && len(r.Subject)+len(r.Text) > 480:
-		return fmt.Errorf("a text message may have at most 480 bytes")
+		return fmt.Sprintf("the text must have 1 to %d bytes", maxText)
 	}
-	return nil
+	return ""
 }
 
 func (o *outbox) handleNotify(w http.ResponseWriter, r *http.Request) {
@@ -290,36 +198,28 @@ func (o *outbox) handleNotify(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "malformed notification: " + err.Error()})
 		return
 	}
-	if err := validate(req); err != nil {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+	if msg := validate(req); msg != "" {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": msg})
 		return
 	}
-	n := &notification{
-		id:       req.ID,
-		to:       req.To,
-		channel:  req.Channel,
-		payload:  renderMessage(req),
-		enqueued: time.Now(),
-	}
+	n := &notification{notificationRequest: req, payload: renderMessage(req)}
 	wait := r.URL.Query().Get("wait") == "1"
 	if wait {
 		n.done = make(chan receipt, 1)
 	}
-	ahead, err := o.Enqueue(n)
-	if err != nil {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": err.Error()})
+	ahead, ok := o.Enqueue(n)
+	if !ok {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "the outbox backlog is full, try again later"})
 		return
 	}
 	if !wait {
 		writeJSON(w, http.StatusAccepted, map[string]any{"id": req.ID, "status": "queued", "ahead": ahead})
 		return
 	}
-	t := time.NewTimer(waitLimit)
-	defer t.Stop()
 	select {
 	case rc := <-n.done:
 		writeJSON(w, http.StatusOK, rc)
-	case <-t.C:
+	case <-time.After(waitLimit):
 		writeJSON(w, http.StatusGatewayTimeout, map[string]any{"id": req.ID, "status": "queued", "error": "not delivered yet"})
 	case <-r.Context().Done():
 	}
@@ -339,9 +239,6 @@ func main() {
 	http.HandleFunc("POST /outbox/resume", func(w http.ResponseWriter, r *http.Request) {
 		o.SetPaused(false)
 		writeJSON(w, http.StatusOK, map[string]string{"status": "delivering"})
-	})
-	http.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	if err := serve(); err != nil {
 		log.Fatal(err)

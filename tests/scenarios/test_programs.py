@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from fnmatch import fnmatch
+
 from kit.scenarios.catalog import all_scenarios
 
 
@@ -35,3 +37,18 @@ def test_dockerfiles_build_the_program_standalone() -> None:
         assert f"-f scenarios/{s.id}/Dockerfile" in text, s.id
         assert f"go_samples/{s.program_dir.name}" in text, s.id
         assert "-p 127.0.0.1:8080:8080" in text, s.id
+
+
+def test_dockerfiles_copy_every_file_of_the_program() -> None:
+    """A program that embeds a file (a template, say) must get it into the image build too."""
+    for s in all_scenarios():
+        text = (s.folder / "Dockerfile").read_text()
+        globs = [
+            pattern
+            for line in text.splitlines()
+            if line.startswith("COPY ") and "--from=" not in line
+            for pattern in line.split()[1:-1]
+        ]
+        for f in sorted(s.program_dir.iterdir()):
+            if f.is_file() and not f.name.endswith("_test.go"):
+                assert any(fnmatch(f.name, g) for g in globs), (s.id, f.name, globs)
