@@ -6,6 +6,7 @@ import shlex
 
 from kit.analysis.curves import VERDICT_METRICS, GrowthClass, sparkline
 from kit.analysis.report import Findings
+from kit.runner.recording import Recording
 
 _ORDER = ("heap_alloc", "heap_objects", "goroutines", "heap_inuse", "stack_inuse", "rss", "sys")
 _CLASS_MARK = {GrowthClass.LEAK: "LEAK", GrowthClass.BOUNDED: "ok", GrowthClass.INCONCLUSIVE: "??"}
@@ -19,6 +20,26 @@ def _per_1k(value: float, unit: str) -> str:
     return f"{value:,.1f}"
 
 
+def _request_failures(rec: Recording) -> list[str]:
+    """Lines about requests the program answered with a status the load does not accept."""
+    sent = sum(c.load.done for c in rec.checkpoints)
+    errors = sum(c.load.errors for c in rec.checkpoints)
+    first = next((c.load.first_error for c in rec.checkpoints if c.load.first_error), "")
+    rejected = rec.rejected_statuses()
+    count = sum(rejected.values())
+    lines = []
+    if count:
+        codes = ", ".join(f"{code} x {n:,}" for code, n in rejected.items())
+        lines.append(
+            f"!! {count:,} of {sent:,} requests got a status the load does not accept: {codes}"
+        )
+    if errors > count:
+        lines.append(f"!! {errors - count:,} of {sent:,} requests failed otherwise")
+    if lines and first:
+        lines.append(f"   first failure: {first}")
+    return lines
+
+
 def render_run(findings: Findings) -> str:
     rec = findings.recording
     unit = "requests" if rec.work_unit == "requests" else "ms"
@@ -29,6 +50,7 @@ def render_run(findings: Findings) -> str:
         lines.append(
             f"{len(rec.checkpoints)} checkpoints, {rec.checkpoints[-1].work:,} {unit} of work"
         )
+    lines.extend(_request_failures(rec))
     if rec.outcome.status not in ("completed", "running"):
         lines.append("")
         lines.append(f"!! The program {rec.outcome.message or rec.outcome.status}.")

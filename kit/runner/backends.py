@@ -6,6 +6,7 @@ from kit.errors import UsageError
 from kit.paths import cache_dir
 from kit.runner.backend import Backend
 from kit.runner.local import LocalBackend
+from kit.runner.settings import READY_TIMEOUT, env_seconds
 from kit.scenarios.manifest import Limits
 from kit.toolchain import Toolchain
 
@@ -13,10 +14,18 @@ BACKENDS = ("local", "docker")
 
 
 def make_backend(
-    name: str, toolchain: Toolchain, limits: Limits | None = None, ready_timeout: float = 30.0
+    name: str,
+    toolchain: Toolchain,
+    limits: Limits | None = None,
+    ready_timeout: float | None = None,
 ) -> Backend:
-    """A backend by name; `limits` apply where the backend can enforce them (docker)."""
+    """A backend by name; `limits` apply where the backend can enforce them (docker).
+
+    `ready_timeout` defaults to LEAKKIT_READY_TIMEOUT, else 30 seconds.
+    """
     bin_dir = cache_dir() / "bin"
+    if ready_timeout is None:
+        ready_timeout = env_seconds(READY_TIMEOUT, 30.0)
     if name == "local":
         return LocalBackend(toolchain, bin_dir, ready_timeout)
     if name == "docker":

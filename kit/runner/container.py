@@ -297,7 +297,7 @@ class DockerBackend:
             "build", "-trimpath", "-o", str(out), ".", cwd=program_dir, env=self._static_env()
         )
         if done.returncode != 0:
-            raise BuildFailed(".", trim_output(done.stderr or done.stdout))
+            raise BuildFailed(str(program_dir), trim_output(done.stderr or done.stdout))
         return out
 
     def image_for(self, binary: Path) -> str:
@@ -409,7 +409,8 @@ class DockerBackend:
                 inst.stop()
                 raise StartFailed(
                     f"{target.name} exited with status {code}{oom} before listening; "
-                    f"its stderr ends with:\n{err.tail()}"
+                    f"its stderr ends with:\n{err.tail()}",
+                    code,
                 )
             time.sleep(0.05)
         inst.stop()

@@ -18,6 +18,7 @@ from kit.errors import KitError
 from kit.paths import samples_dir
 from kit.runner.local import build, trim_output
 from kit.runner.recording import LoadResult
+from kit.runner.settings import PHASE_TIMEOUT, env_seconds
 from kit.scenarios.manifest import LoadPlan
 from kit.toolchain import Toolchain
 
@@ -88,7 +89,7 @@ class Driver:
         A phase that takes longer than LEAKKIT_PHASE_TIMEOUT seconds (default 300) ends the
         run: a program that stops answering must not hang the kit.
         """
-        timeout = float(os.environ.get("LEAKKIT_PHASE_TIMEOUT", "300")) + seconds
+        timeout = env_seconds(PHASE_TIMEOUT, 300.0) + seconds
         cmd: dict[str, Any] = {"cmd": "run", "start": start}
         if seconds:
             cmd["seconds"] = seconds

@@ -18,18 +18,25 @@ from kit.toolchain import Toolchain
 
 _LISTENING = re.compile(r"listening on (\S+)")
 OUTPUT_CAP = 256 * 1024
+LOOPBACK = "127.0.0.1:0"  # port 0: the system picks a free port
 
 
 class BuildFailed(KitError):
     """The program did not compile; `output` holds the compiler's messages (trimmed)."""
 
     def __init__(self, package: str, output: str) -> None:
-        super().__init__(f"{package}: build failed:\n{output}")
+        super().__init__(
+            f"{package}: does not compile (fix the errors below and run again):\n{output}"
+        )
         self.output = output
 
 
 class StartFailed(KitError):
     """The program exited or never listened; the message carries its stderr tail."""
+
+    def __init__(self, message: str, exit_code: int | None = None) -> None:
+        super().__init__(message)
+        self.program_exit = exit_code  # the program's exit status (KitError.exit_code is ours)
 
 
 def trim_output(text: str, max_lines: int = 40) -> str:
@@ -44,7 +51,7 @@ def build(toolchain: Toolchain, module_dir: Path, package: str, out: Path) -> Pa
     out.parent.mkdir(parents=True, exist_ok=True)
     done = toolchain.run("build", "-o", str(out), package, cwd=module_dir)
     if done.returncode != 0:
-        raise BuildFailed(package, trim_output(done.stderr or done.stdout))
+        raise BuildFailed(str(module_dir / package), trim_output(done.stderr or done.stdout))
     return out
 
 
@@ -132,14 +139,22 @@ class Process:
 
 
 def start(
-    binary: Path, log_dir: Path, env: dict[str, str] | None = None, ready_timeout: float = 20.0
+    binary: Path,
+    log_dir: Path,
+    env: dict[str, str] | None = None,
+    ready_timeout: float = 20.0,
+    listen: str = LOOPBACK,
 ) -> Process:
-    """Start `binary` on a free loopback port and wait until it says it is listening."""
+    """Start `binary` on `listen` and wait until it says it is listening.
+
+    The kit always picks the address: a LEAKKIT_LISTEN left in the user's shell (a port that
+    may be busy) is overridden, so by default the program gets a free loopback port.
+    """
     log_dir.mkdir(parents=True, exist_ok=True)
     child_env = dict(os.environ)
-    child_env.setdefault("LEAKKIT_LISTEN", "127.0.0.1:0")
     if env:
         child_env.update(env)
+    child_env["LEAKKIT_LISTEN"] = listen
     popen = subprocess.Popen(
         [str(binary)],
         stdout=subprocess.PIPE,
@@ -164,7 +179,8 @@ def start(
             out.join(1.0)
             raise StartFailed(
                 f"{binary.name} exited with status {popen.returncode} before listening; "
-                f"its stderr ends with:\n{err.tail()}"
+                f"its stderr ends with:\n{err.tail()}",
+                popen.returncode,
             )
         time.sleep(0.02)
     proc.stop()
@@ -199,10 +215,17 @@ class LocalBackend:
 
     name = "local"
 
-    def __init__(self, toolchain: Toolchain, bin_dir: Path, ready_timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        toolchain: Toolchain,
+        bin_dir: Path,
+        ready_timeout: float = 30.0,
+        listen: str = LOOPBACK,
+    ) -> None:
         self.toolchain = toolchain
         self.bin_dir = bin_dir
         self.ready_timeout = ready_timeout
+        self.listen = listen  # LOOPBACK, or "unix:/path" for a socket of the kit's choosing
 
     def build(self, program_dir: Path) -> Path:
         key = hashlib.sha256(str(program_dir.resolve()).encode()).hexdigest()[:16]
@@ -210,7 +233,7 @@ class LocalBackend:
         return build(self.toolchain, program_dir, ".", out)
 
     def launch(self, target: Path, run_dir: Path) -> Process:
-        return start(target, run_dir / "logs", ready_timeout=self.ready_timeout)
+        return start(target, run_dir / "logs", ready_timeout=self.ready_timeout, listen=self.listen)
 
     def run_tests(self, folder: Path, timeout: float = 90.0) -> tuple[bool, str]:
         return go_test(self.toolchain, folder, timeout)

@@ -39,7 +39,12 @@ class Checkpoint:
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """How the run ended: completed, crashed, oom, interrupted or failed."""
+    """How the run ended.
+
+    `status` is one of: running (saved before the build; a run that is still going or was
+    killed outright), completed, build-failed, start-failed (never listened), crashed, oom,
+    interrupted (Ctrl-C or SIGTERM), failed (the kit could not take a checkpoint).
+    """
 
     status: str = "completed"
     message: str = ""
@@ -65,6 +70,25 @@ class Recording:
     def profile_path(self, checkpoint: Checkpoint, kind: str) -> Path | None:
         name = checkpoint.profiles.get(kind)
         return self.folder / name if name else None
+
+    def rejected_statuses(self) -> dict[str, int]:
+        """Responses, by status, that no request template of the load accepts (all phases).
+
+        A template without `status` accepts any 2xx, as the load driver does.
+        """
+        accepted: set[int] = set()
+        any_2xx = False
+        for template in self.load.get("requests") or ():
+            codes = template.get("status") or ()
+            accepted.update(int(c) for c in codes)
+            any_2xx = any_2xx or not codes
+        totals: dict[str, int] = {}
+        for checkpoint in self.checkpoints:
+            for code, n in checkpoint.load.statuses.items():
+                value = int(code)
+                if value not in accepted and not (any_2xx and 200 <= value < 300):
+                    totals[code] = totals.get(code, 0) + n
+        return dict(sorted(totals.items(), key=lambda kv: (-kv[1], kv[0])))
 
     def to_json(self) -> dict[str, Any]:
         doc = asdict(self)

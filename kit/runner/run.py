@@ -14,6 +14,7 @@ from kit.runner.backend import Backend, Instance
 from kit.runner.capture import capture, prime, settle
 from kit.runner.http import Endpoint
 from kit.runner.load import Driver
+from kit.runner.local import StartFailed
 from kit.scenarios.manifest import Limits, LoadPlan
 
 Progress = Callable[[str, int, int], None]  # (what, step, steps)
@@ -58,10 +59,7 @@ def execute(
         folder=request.out,
     )
     rec.save(recording)
-    say("building", 0, steps)
-    target = backend.build(request.program_dir)
-    say("starting", 0, steps)
-    instance = backend.launch(target, request.out)
+    instance = _build_and_launch(request, backend, recording, lambda what: say(what, 0, steps))
     driver: Driver | None = None
     checkpoints: list[rec.Checkpoint] = []
     outcome = rec.Outcome("completed")
@@ -114,6 +112,29 @@ def execute(
         recording = replace(recording, checkpoints=tuple(checkpoints), outcome=outcome)
         rec.save(recording)
     return recording
+
+
+def _build_and_launch(
+    request: RunRequest, backend: Backend, recording: rec.Recording, say: Callable[[str], None]
+) -> Instance:
+    """Build and start the program; on failure save the outcome that says why, then re-raise."""
+    status = "build-failed"
+    try:
+        say("building")
+        target = backend.build(request.program_dir)
+        status = "start-failed"
+        say("starting")
+        return backend.launch(target, request.out)
+    except KeyboardInterrupt:
+        rec.save(replace(recording, outcome=rec.Outcome("interrupted", "stopped by Ctrl-C")))
+        raise
+    except KitError as exc:
+        # The first line says what failed; the rest is compiler output or the stderr tail.
+        head, _, rest = exc.message.partition("\n")
+        message = head.removesuffix(":").removesuffix("; its stderr ends with")
+        code = exc.program_exit if isinstance(exc, StartFailed) else None
+        rec.save(replace(recording, outcome=rec.Outcome(status, message, code, rest)))
+        raise
 
 
 def _ended(instance: Instance, work: int, unit: str, grace: float = 0.0) -> rec.Outcome | None:

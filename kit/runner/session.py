@@ -79,7 +79,7 @@ def run_request(
     request: RunRequest,
     backend: str = "local",
     progress: Progress | None = None,
-    ready_timeout: float = 30.0,
+    ready_timeout: float | None = None,
 ) -> Findings:
     """Build and run on `backend`, then analyse; the recording is saved under request.out."""
     if backend not in BACKENDS:

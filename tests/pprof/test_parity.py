@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from pathlib import Path
@@ -20,11 +21,22 @@ ROW = re.compile(
 TOTAL = re.compile(r"of (?P<total>-?\d+)B? total$")
 
 
-def pprof_top(pprof_bin: Path, *args: str) -> tuple[int, list[tuple[str, int, int, str]]]:
+Rows = list[tuple[str, int, int, str]]
+
+
+def pprof_top(pprof_bin: Path, *args: str) -> tuple[int, Rows]:
     """Run `pprof -top` with exact byte units and parse its rows."""
+    _, total, rows = pprof_top_typed(pprof_bin, *args)
+    return total, rows
+
+
+@functools.cache
+def pprof_top_typed(pprof_bin: Path, *args: str) -> tuple[str, int, Rows]:
+    """(sample type, total, rows) of `pprof -top`; each command runs once per session."""
     out = run_pprof(pprof_bin, "-top", "-nodefraction=0", "-edgefraction=0", "-unit=B", *args)
     lines = out.splitlines()
     header = next(i for i, ln in enumerate(lines) if ln.split()[:2] == ["flat", "flat%"])
+    sample_type = next(ln.split()[1] for ln in lines[:header] if ln.startswith("Type: "))
     total_line = next(ln for ln in lines[:header] if "total" in ln)
     m = TOTAL.search(total_line)
     assert m, total_line
@@ -35,7 +47,7 @@ def pprof_top(pprof_bin: Path, *args: str) -> tuple[int, list[tuple[str, int, in
         r = ROW.match(ln)
         assert r, f"unparsed pprof row: {ln!r}"
         rows.append((r["name"], int(r["flat"]), int(r["cum"]), r["inl"] or ""))
-    return int(m["total"]), rows
+    return sample_type, int(m["total"]), rows
 
 
 KINDS = {
@@ -106,20 +118,35 @@ def test_filters_match_pprof(
 
 
 @pytest.mark.slow
-def test_cli_json_matches_pprof(pprof_bin: Path, fixture_profiles: Path) -> None:
-    path = fixture_profiles / "heap-2.pb.gz"
-    base = fixture_profiles / "heap-1.pb.gz"
-    result = CliRunner().invoke(
-        app, ["top", str(path), "--base", str(base), "--sample-index", "inuse_space", "--json"]
-    )
+@pytest.mark.parametrize(("kind", "index", "with_base"), CASES)
+def test_cli_json_matches_pprof(
+    pprof_bin: Path, fixture_profiles: Path, kind: str, index: str | None, with_base: bool
+) -> None:
+    """`leakkit top --json` row for row against pprof, every sample type, with and without -base."""
+    path = fixture_profiles / f"{kind}-2.pb.gz"
+    base = fixture_profiles / f"{kind}-1.pb.gz"
+    cli = ["top", str(path), "--json"]
+    args = []
+    if index is not None:
+        cli += ["--sample-index", index]
+        args.append(f"-sample_index={index}")
+    if with_base:
+        cli += ["--base", str(base)]
+        args += ["-base", str(base)]
+    result = CliRunner().invoke(app, cli)
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
-    total, expected = pprof_top(
-        pprof_bin, "-sample_index=inuse_space", "-base", str(base), str(path)
-    )
+    sample_type, total, expected = pprof_top_typed(pprof_bin, *args, str(path))
+    units = {st.type: st.unit for st in load_profile(path).sample_types}
     assert doc["version"] == 1
-    assert (doc["sample_type"], doc["unit"], doc["total"]) == ("inuse_space", "bytes", total)
+    assert (doc["sample_type"], doc["unit"], doc["total"]) == (
+        sample_type,
+        units[sample_type],
+        total,
+    )
     assert [(r["name"], r["flat"], r["cum"], r["inline"]) for r in doc["rows"]] == [
         (name, flat, cum, inl == "(inline)") for name, flat, cum, inl in expected
     ]
-    assert any(r["flat"] < 0 for r in doc["rows"]), "the base diff should shrink something"
+    assert len(doc["rows"]) > 3
+    if with_base and (kind, sample_type) == ("heap", "inuse_space"):
+        assert any(r["flat"] < 0 for r in doc["rows"]), "the base diff should shrink something"

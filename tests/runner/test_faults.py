@@ -77,7 +77,7 @@ def test_compile_error_reports_compiler_output(tmp_path: Path) -> None:
     with pytest.raises(BuildFailed) as err:
         run_request(RunRequest(prog, PLAN, tmp_path / "out"))
     assert "undefined: undefinedThing" in err.value.output
-    assert "build failed" in str(err.value)
+    assert f"{prog}: does not compile" in str(err.value)
 
 
 @pytest.mark.slow

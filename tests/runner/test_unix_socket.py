@@ -7,23 +7,32 @@ from pathlib import Path
 
 import pytest
 
-from kit.paths import samples_dir
+from kit.analysis.report import analyse
+from kit.paths import cache_dir, samples_dir
 from kit.runner.http import Endpoint
-from kit.runner.run import RunRequest
-from kit.runner.session import run_request
+from kit.runner.load import build_driver
+from kit.runner.local import LocalBackend
+from kit.runner.run import RunRequest, execute
 from kit.scenarios.manifest import LoadPlan, RequestTemplate
+from kit.toolchain import Toolchain
 
 PLAN = LoadPlan("requests", 200, 3, 400, 4, 1, (RequestTemplate("GET", "/work?id={i}"),))
 
 
 @pytest.mark.slow
-def test_a_run_over_a_unix_socket(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_run_over_a_unix_socket(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, toolchain: Toolchain
+) -> None:
+    monkeypatch.setenv("LEAKKIT_CAL_BYTES", "4096")
+    driver = build_driver(toolchain, cache_dir() / "bin")
     # Socket paths are limited to ~107 bytes, so not under pytest's long tmp_path.
     with tempfile.TemporaryDirectory(prefix="lk-") as short:
         sock = Path(short) / "svc.sock"
-        monkeypatch.setenv("LEAKKIT_LISTEN", f"unix:{sock}")
-        monkeypatch.setenv("LEAKKIT_CAL_BYTES", "4096")
-        findings = run_request(RunRequest(samples_dir() / "calibration", PLAN, tmp_path / "out"))
+        backend = LocalBackend(toolchain, cache_dir() / "bin", listen=f"unix:{sock}")
+        request = RunRequest(samples_dir() / "calibration", PLAN, tmp_path / "out")
+        findings = analyse(execute(request, backend, driver, toolchain.version_text))
+    logs = (tmp_path / "out" / "logs" / "stderr.log").read_text()
+    assert f"listening on {sock}" in logs
     rec = findings.recording
     assert rec.outcome.status == "completed", rec.outcome
     assert [c.work for c in rec.checkpoints] == [200, 600, 1000, 1400]
