@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 from kit.grading.grade import grade
+from kit.grading.patching import apply_patch
 from kit.scenarios.catalog import get_scenario
 from kit.scenarios.workspace import create_workspace
 
@@ -28,9 +28,7 @@ GOAL = 1.5
 def workspace(scenario_id: str, root: Path) -> Path:
     scenario = get_scenario(scenario_id)
     ws = create_workspace(scenario, root / scenario_id).path
-    subprocess.run(
-        ["patch", "-p1", "-s", "-i", str(scenario.folder / "solution.patch")], cwd=ws, check=True
-    )
+    apply_patch(scenario.folder / "solution.patch", ws)
     (ws / "diagnosis.md").write_text((scenario.folder / "diagnosis.md").read_text())
     return ws
 

@@ -7,6 +7,7 @@ import os
 import signal
 import sys
 import tempfile
+import time
 import traceback
 from collections.abc import Callable
 from pathlib import Path
@@ -270,7 +271,13 @@ def run(
         _print_json(findings.to_json())
     else:
         print(render_run(findings))
-    if findings.recording.outcome.status not in ("completed",):
+    rec = findings.recording
+    if rec.outcome.status != "completed":
+        print(
+            f"leakkit: error: the run ended early ({rec.outcome.status}): {rec.outcome.message}; "
+            f"{len(rec.checkpoints)} checkpoints kept in {rec.folder / 'recording.json'}",
+            file=sys.stderr,
+        )
         raise typer.Exit(1)
 
 
@@ -311,9 +318,10 @@ def grade_command(
 ) -> None:
     """Grade your diagnosis and fix: rebuild, rerun the load, verify, explain every point.
 
-    Exit status: 0 pass, 1 fail or inconclusive, 2 kit error. JSON is written even on fail.
+    Exit status: 0 pass, 1 fail or inconclusive, 2 kit error. JSON (or --out) is written even
+    on fail, and on a kit error as a verdict with status "error".
     """
-    from kit.grading.grade import grade
+    from kit.grading.grade import error_verdict, grade
     from kit.grading.verdict import Verdict
     from kit.progress import record_attempt
     from kit.render.verdict_html import render_html
@@ -336,18 +344,28 @@ def grade_command(
     if fmt not in renderers:
         raise UsageError(f"--format must be one of {', '.join(renderers)}, not {fmt!r}")
     scenario = get_scenario(open_workspace(workspace).scenario_id)
-    verdict = grade(
-        workspace,
-        say=lambda m: print(f"leakkit: {m}", file=sys.stderr, flush=True),
-        backend=backend,
-    )
+    started = time.monotonic()
+    failure: KitError | None = None
+    try:
+        verdict = grade(
+            workspace,
+            say=lambda m: print(f"leakkit: {m}", file=sys.stderr, flush=True),
+            backend=backend,
+        )
+    except KitError as exc:
+        # Still a verdict (status error) and an attempt; then the one-line error and exit 2.
+        verdict = error_verdict(workspace, scenario, exc, time.monotonic() - started)
+        failure = exc
     record_attempt(verdict, scenario.category)
-    report = renderers[fmt](verdict)
-    if out is not None:
-        out.write_text(report, encoding="utf-8")
-        print(f"leakkit: report written to {out}", file=sys.stderr)
-    else:
-        sys.stdout.write(report if report.endswith("\n") else report + "\n")
+    if failure is None or fmt == "json" or out is not None:
+        report = renderers[fmt](verdict)
+        if out is not None:
+            out.write_text(report, encoding="utf-8")
+            print(f"leakkit: report written to {out}", file=sys.stderr)
+        else:
+            sys.stdout.write(report if report.endswith("\n") else report + "\n")
+    if failure is not None:
+        raise failure
     if verdict.status != "pass":
         raise typer.Exit(1)
 
@@ -475,7 +493,7 @@ def toolchain(
 
 @app.command()
 def doctor(as_json: JsonOpt = False) -> None:
-    """Check this machine: Go toolchain, patch, free disk, and the Docker engine.
+    """Check this machine: Go toolchain, git or patch, free disk, and the Docker engine.
 
     Prints one fix per problem. Exit status 1 when something the local backend needs is
     missing; Docker problems only matter for --backend docker and are reported as warnings.

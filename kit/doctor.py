@@ -35,14 +35,16 @@ def check_go() -> Finding:
 
 
 def check_patch() -> Finding:
-    found = shutil.which("patch")
-    if found:
-        return Finding("patch", True, found)
+    """git (preferred) or patch: `leakkit validate` applies the scenarios' fixes with one."""
+    for tool in ("git", "patch"):
+        found = shutil.which(tool)
+        if found:
+            return Finding("git or patch", True, f"{tool} at {found} (applies scenario patches)")
     return Finding(
-        "patch",
+        "git or patch",
         False,
-        "the `patch` program is not on PATH (validate applies fixes with it)",
-        "install it: `apt-get install patch` (Debian/Ubuntu) or your system's package",
+        "neither git nor patch is on PATH (validate applies the scenarios' fixes with one)",
+        "install one: `apt-get install git` (Debian/Ubuntu) or your system's package",
         required=False,
     )
 

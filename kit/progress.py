@@ -87,11 +87,15 @@ class ScenarioProgress:
 
 
 def summary() -> tuple[list[ScenarioProgress], dict[str, float]]:
-    """Best score per scenario, and mastery (mean best fraction) per leak category."""
+    """Best score per scenario, and mastery (mean best fraction) per leak category.
+
+    An attempt's `hints` is its workspace's running total, so the hints of a scenario are the
+    largest count seen, not a sum over attempts.
+    """
     with closing(_connect()) as conn:
         rows = conn.execute(
             "SELECT scenario, category, MAX(score), MAX(max_score), COUNT(*),"
-            " MAX(status = 'pass'), SUM(hints), SUM(duration_s)"
+            " MAX(status = 'pass'), MAX(hints), SUM(duration_s)"
             " FROM attempts GROUP BY scenario, category ORDER BY scenario"
         ).fetchall()
     per = [

@@ -53,6 +53,7 @@ class Diagnosis:
     symbols: tuple[str, ...]
     missing: tuple[str, ...]
     extra: tuple[str, ...] = field(default=())
+    wrong_level: tuple[str, ...] = field(default=())  # section headings written as `# Title`
 
     def text(self, key: str) -> str:
         return self.sections.get(key, "")
@@ -63,11 +64,16 @@ def parse_diagnosis(markdown: str) -> Diagnosis:
     tokens = MarkdownIt("commonmark").parse(markdown)
     sections: dict[str, list[str]] = {}
     extra: list[str] = []
+    wrong_level: list[str] = []
     where_symbols: list[str] = []
     current: str | None = None
     i = 0
     while i < len(tokens):
         tok = tokens[i]
+        if tok.type == "heading_open" and tok.tag == "h1":
+            title = tokens[i + 1].content.strip()
+            if title.lower().rstrip(":") in SECTIONS:
+                wrong_level.append(title)
         if tok.type == "heading_open" and tok.tag != "h1":
             title = tokens[i + 1].content.strip()
             current = SECTIONS.get(title.lower().rstrip(":"))
@@ -92,18 +98,40 @@ def parse_diagnosis(markdown: str) -> Diagnosis:
         i += 1
     texts = {k: _strip_comments("\n".join(v)).strip() for k, v in sections.items()}
     missing = tuple(h for h in HEADINGS if not texts.get(SECTIONS[h.lower()]))
-    return Diagnosis(texts, tuple(where_symbols), missing, tuple(extra))
+    return Diagnosis(texts, tuple(where_symbols), missing, tuple(extra), tuple(wrong_level))
 
 
 def _strip_comments(text: str) -> str:
     return re.sub(r"<!--.*?-->", "", text, flags=re.S)
 
 
-def read_diagnosis(path: Path) -> Diagnosis | None:
+@dataclass(frozen=True, slots=True)
+class Unreadable:
+    """Why there is no diagnosis to grade; the diagnosis checks fail with this reason."""
+
+    reason: str
+
+
+def read_diagnosis(path: Path) -> Diagnosis | Unreadable:
+    """The parsed diagnosis, or why it cannot be read (missing, a folder, not UTF-8)."""
     try:
-        return parse_diagnosis(path.read_text(encoding="utf-8"))
+        raw = path.read_bytes()
     except FileNotFoundError:
-        return None
+        return Unreadable("no diagnosis.md in the workspace; write one with the four headings")
+    except IsADirectoryError:
+        return Unreadable(
+            f"{path.name} is a folder, not a file; remove it and write diagnosis.md as a text file"
+        )
+    except OSError as exc:
+        return Unreadable(f"{path.name} cannot be read ({exc.strerror}); check its permissions")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return Unreadable(
+            f"{path.name} is not UTF-8 text (byte {exc.start} is not valid UTF-8); "
+            "save it as UTF-8 and grade again"
+        )
+    return parse_diagnosis(text)
 
 
 def symbol_parts(symbol: str) -> tuple[str, ...]:

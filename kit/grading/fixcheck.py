@@ -16,7 +16,8 @@ TRICKS = (
     (re.compile(r"\bruntime\.GC\s*\("), "calls runtime.GC()"),
     (re.compile(r"\bdebug\.FreeOSMemory\s*\("), "calls debug.FreeOSMemory()"),
     (re.compile(r"\bos\.Exit\s*\("), "exits the process (os.Exit)"),
-    (re.compile(r"\bsyscall\.(?:Exec|Kill)\s*\("), "restarts or kills the process"),
+    (re.compile(r"\bsyscall\.(?:Exec|Kill|Exit)\s*\("), "restarts, kills or exits the process"),
+    (re.compile(r"\btesting\.Testing\s*\("), "behaves differently under go test (testing.Testing)"),
     (re.compile(r"\bMemProfileRate\b"), "changes runtime.MemProfileRate"),
     (re.compile(r"\bSetGCPercent\s*\(|\bSetMemoryLimit\s*\("), "retunes the garbage collector"),
     (re.compile(r"/debug/pprof|/debug/vars"), "touches the pprof or expvar endpoints"),
@@ -65,13 +66,30 @@ def tricks_used(ws: Workspace, scenario: Scenario) -> list[str]:
     return found
 
 
-def grading_copy(ws: Workspace, scenario: Scenario, dest: Path) -> Path:
-    """A copy of the learner's program to build and test, with the hidden tests added."""
+@dataclass(frozen=True, slots=True)
+class GradingCopy:
+    """The folder the fix is built and tested in, and the learner's test files kept out of it."""
+
+    folder: Path
+    left_out: tuple[str, ...]
+
+
+def grading_copy(ws: Workspace, scenario: Scenario, dest: Path) -> GradingCopy:
+    """A copy of the learner's program to build and test, with the hidden tests added.
+
+    Test files the learner added are left out: a `TestMain` that exits 0 would otherwise
+    switch the hidden tests off. The caller removes `dest` when grading ends.
+    """
     if dest.exists():
         shutil.rmtree(dest)
     dest.mkdir(parents=True)
+    left_out = []
     for rel in program_files(ws.path):
+        name = rel.as_posix()
         if rel.parts[0] == META_DIR or rel.name == "diagnosis.md":
+            continue
+        if name.endswith("_test.go") and name not in ws.checksums:
+            left_out.append(name)
             continue
         (dest / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ws.path / rel, dest / rel)
@@ -79,7 +97,7 @@ def grading_copy(ws: Workspace, scenario: Scenario, dest: Path) -> Path:
     if hidden.is_dir():
         for test in sorted(hidden.glob("*_test.go")):
             shutil.copy2(test, dest / test.name)
-    return dest
+    return GradingCopy(dest, tuple(left_out))
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
 import tempfile
 import time
 from collections.abc import Callable
@@ -19,8 +18,10 @@ from pathlib import Path
 from kit.analysis.curves import GrowthClass
 from kit.analysis.report import Findings
 from kit.grading.grade import diagnosis_checks, grade, measure
+from kit.grading.patching import PatchFailed, apply_patch
 from kit.grading.verdict import Verdict
 from kit.runner.backends import make_backend
+from kit.runner.local import BuildFailed, StartFailed, trim_output
 from kit.scenarios.manifest import Scenario
 from kit.scenarios.workspace import DIAGNOSIS_TEMPLATE, create_workspace
 from kit.toolchain import find_toolchain
@@ -65,15 +66,7 @@ def _workspace_with(scenario: Scenario, patch: Path | None, diagnosis: str, root
     dest = root / (patch.stem if patch else "reference")
     ws = create_workspace(scenario, dest)
     if patch is not None:
-        done = subprocess.run(
-            ["patch", "-p1", "-s", "-i", str(patch)],
-            cwd=ws.path,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if done.returncode != 0:
-            raise ValueError(f"{patch.name} does not apply: {(done.stdout + done.stderr).strip()}")
+        apply_patch(patch, ws.path)
     (dest / "diagnosis.md").write_text(diagnosis, encoding="utf-8")
     return dest
 
@@ -92,55 +85,10 @@ def validate_scenario(
     )
     root = Path(tempfile.mkdtemp(prefix=f"leakkit-validate-{scenario.id}-"))
     try:
-        runner = make_backend(backend, toolchain, scenario.limits)
-        try:
-            original = measure(scenario.program_dir, scenario, root / "original", runner)
-        finally:
-            runner.close()
-        _check_leaks(scenario, original, log)
-        model = (
-            (scenario.folder / "diagnosis.md").read_text(encoding="utf-8")
-            if (scenario.folder / "diagnosis.md").is_file()
-            else ""
-        )
-        log.check(bool(model), "a model diagnosis.md exists", "scenarios need a diagnosis.md")
-        reference = grade(
-            _workspace_with(scenario, _solution(scenario), model, root),
-            original=original,
-            backend=backend,
-        )
-        failed = [f"{c.id}: {c.message}" for c in reference.checks if c.score < c.max_score]
-        log.check(
-            reference.status == "pass" and not failed,
-            "the reference fix with the model diagnosis gets full marks",
-            "; ".join(failed) or reference.status,
-        )
-        fixes = wrong_fixes(scenario)
-        log.check(len(fixes) >= 2, "at least two wrong fixes", f"found {len(fixes)}")
-        for patch, expected in fixes:
-            verdict = grade(
-                _workspace_with(scenario, patch, model, root), original=original, backend=backend
-            )
-            rejected = verdict.status != "pass"
-            right_reason = rejected_by(verdict, expected)
-            log.check(
-                rejected and right_reason,
-                f"wrong fix {patch.name} is rejected by {expected or '?'}",
-                f"status {verdict.status}; "
-                + "; ".join(f"{c.id}={c.status}" for c in verdict.checks),
-            )
-        empty = sum(c.score for c in diagnosis_checks(_template(root), scenario))
-        log.check(empty == 0, "an empty diagnosis earns no diagnosis points", f"it earned {empty}")
-        if scenario.not_a_leak:
-            claim = root / "claims-a-leak.md"
-            claim.write_text(_claiming_a_leak(model), encoding="utf-8")
-            category = next(c for c in diagnosis_checks(claim, scenario) if c.id == "category")
-            log.check(
-                category.status != "pass",
-                "a diagnosis that calls it an unbounded cache fails the category check",
-                category.message,
-            )
-    except ValueError as exc:
+        original = _measure_original(scenario, root, backend, log)
+        if original is not None:
+            _check_against(scenario, original, root, backend, log)
+    except (ValueError, PatchFailed) as exc:
         log.check(False, "scenario files", str(exc))
     finally:
         if log.problems:
@@ -148,9 +96,87 @@ def validate_scenario(
             log.say(f"kept  {root}")
         else:
             shutil.rmtree(root, ignore_errors=True)
+    return _result(scenario, log, start)
+
+
+def _check_against(
+    scenario: Scenario, original: Findings, root: Path, backend: str, log: _Log
+) -> None:
+    """The leak, the reference fix, every wrong fix and the empty diagnosis, against `original`."""
+    _check_leaks(scenario, original, log)
+    model = (
+        (scenario.folder / "diagnosis.md").read_text(encoding="utf-8")
+        if (scenario.folder / "diagnosis.md").is_file()
+        else ""
+    )
+    log.check(bool(model), "a model diagnosis.md exists", "scenarios need a diagnosis.md")
+    reference = grade(
+        _workspace_with(scenario, _solution(scenario), model, root),
+        original=original,
+        backend=backend,
+        scenario=scenario,
+    )
+    failed = [f"{c.id}: {c.message}" for c in reference.checks if c.score < c.max_score]
+    log.check(
+        reference.status == "pass" and not failed,
+        "the reference fix with the model diagnosis gets full marks",
+        "; ".join(failed) or reference.status,
+    )
+    fixes = wrong_fixes(scenario)
+    log.check(len(fixes) >= 2, "at least two wrong fixes", f"found {len(fixes)}")
+    for patch, expected in fixes:
+        verdict = grade(
+            _workspace_with(scenario, patch, model, root),
+            original=original,
+            backend=backend,
+            scenario=scenario,
+        )
+        rejected = verdict.status != "pass"
+        right_reason = rejected_by(verdict, expected)
+        log.check(
+            rejected and right_reason,
+            f"wrong fix {patch.name} is rejected by {expected or '?'}",
+            f"status {verdict.status}; " + "; ".join(f"{c.id}={c.status}" for c in verdict.checks),
+        )
+    empty = sum(c.score for c in diagnosis_checks(_template(root), scenario))
+    log.check(empty == 0, "an empty diagnosis earns no diagnosis points", f"it earned {empty}")
+    if scenario.not_a_leak:
+        claim = root / "claims-a-leak.md"
+        claim.write_text(_claiming_a_leak(model), encoding="utf-8")
+        category = next(c for c in diagnosis_checks(claim, scenario) if c.id == "category")
+        log.check(
+            category.status != "pass",
+            "a diagnosis that calls it an unbounded cache fails the category check",
+            category.message,
+        )
+
+
+def _result(scenario: Scenario, log: _Log, start: float) -> ScenarioValidation:
     return ScenarioValidation(
         scenario.id, tuple(log.problems), tuple(log.steps), time.monotonic() - start
     )
+
+
+def _measure_original(scenario: Scenario, root: Path, backend: str, log: _Log) -> Findings | None:
+    """A run of the scenario's own program; None (and a failed check) if it cannot run."""
+    what = "the program as given builds and starts"
+    runner = make_backend(backend, find_toolchain(), scenario.limits)
+    try:
+        original = measure(scenario.program_dir, scenario, root / "original", runner)
+    except BuildFailed as exc:
+        log.check(
+            False, what, f"{scenario.id}'s program does not compile:\n{trim_output(exc.output, 12)}"
+        )
+        return None
+    except StartFailed as exc:
+        log.check(
+            False, what, f"{scenario.id}'s program never became ready: {trim_output(str(exc), 12)}"
+        )
+        return None
+    finally:
+        runner.close()
+    log.check(True, what)
+    return original
 
 
 def rejected_by(verdict: Verdict, expected: str) -> bool:

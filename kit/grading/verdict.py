@@ -21,6 +21,15 @@ class CheckResult:
     message: str
 
 
+def make_check(
+    cid: str, title: str, score: float, max_score: float, message: str, status: str | None = None
+) -> CheckResult:
+    """A check whose status follows from its points unless given (skipped, inconclusive)."""
+    if status is None:
+        status = PASS if score >= max_score else (PARTIAL if score > 0 else FAIL)
+    return CheckResult(cid, title, status, score, max_score, message)
+
+
 @dataclass(frozen=True, slots=True)
 class Verdict:
     scenario: str

@@ -125,3 +125,54 @@ def test_template_earns_nothing() -> None:
 def test_taxonomy_doc_is_generated_from_the_table() -> None:
     assert (ROOT / "docs" / "taxonomy.md").read_text(encoding="utf-8") == taxonomy_markdown()
     assert matched_categories("a channel that is never closed")[0] == "goroutine-blocked-receive"
+
+
+def _diagnosis_checks(tmp_path: Path, content: bytes | None) -> dict[str, tuple[str, float, str]]:
+    from kit.grading.grade import diagnosis_checks
+    from kit.scenarios.catalog import get_scenario
+
+    path = tmp_path / "diagnosis.md"
+    if content is None:
+        path.mkdir()
+    else:
+        path.write_bytes(content)
+    checks = diagnosis_checks(path, get_scenario("cache-map"))
+    return {c.id: (c.status, c.score, c.message) for c in checks}
+
+
+def test_a_gbk_diagnosis_fails_with_the_reason(tmp_path: Path) -> None:
+    zh = "# 诊断\n\n## 泄漏了什么\n\n无界缓存, map 只增不减。\n\n## 位置\n\n`main.(*priceCache).Put`\n"
+    checks = _diagnosis_checks(tmp_path, zh.encode("gbk"))
+    assert set(checks) == {"function", "category", "evidence"}
+    for status, score, message in checks.values():
+        assert (status, score) == ("fail", 0)
+        assert message.startswith("diagnosis.md is not UTF-8 text")
+        assert "save it as UTF-8" in message
+    # The same text as UTF-8 is read: the category and the function earn their points.
+    (tmp_path / "utf8").mkdir()
+    utf8 = _diagnosis_checks(tmp_path / "utf8", zh.encode())
+    assert utf8["category"][1] > 0 and utf8["function"][1] > 0
+
+
+def test_a_folder_named_diagnosis_md_fails_with_the_reason(tmp_path: Path) -> None:
+    checks = _diagnosis_checks(tmp_path, None)
+    for status, score, message in checks.values():
+        assert (status, score) == ("fail", 0)
+        assert message == (
+            "diagnosis.md is a folder, not a file; remove it and write diagnosis.md as a text file"
+        )
+
+
+def test_level_one_headings_are_reported_as_the_wrong_level(tmp_path: Path) -> None:
+    flat = GOOD.replace("## ", "# ")
+    checks = _diagnosis_checks(tmp_path, flat.encode())
+    for _, score, message in checks.values():
+        assert score == 0
+        assert (
+            "wrong heading level: `# What leaks`, `# Where`, `# Evidence`, `# Fix` are level 1"
+            in message
+        )
+        assert "`## What leaks`" in message
+    (tmp_path / "right").mkdir()
+    right = _diagnosis_checks(tmp_path / "right", GOOD.encode())
+    assert all(score > 0 and "heading level" not in m for _, score, m in right.values())

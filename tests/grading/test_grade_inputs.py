@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from kit.grading.grade import grade
+from kit.grading.patching import apply_patch
 from kit.scenarios.catalog import get_scenario
 from kit.scenarios.workspace import create_workspace
 
@@ -19,9 +20,7 @@ HANDLER_START = "\treturn func(w http.ResponseWriter, r *http.Request) {\n"
 def _fixed_workspace(tmp_path: Path) -> Path:
     scenario = get_scenario("cache-map")
     ws = create_workspace(scenario, tmp_path / "ws").path
-    subprocess.run(
-        ["patch", "-p1", "-s", "-i", str(scenario.folder / "solution.patch")], cwd=ws, check=True
-    )
+    apply_patch(scenario.folder / "solution.patch", ws)
     return ws
 
 
@@ -152,3 +151,39 @@ def test_cli_writes_json_on_fail_and_records_the_attempt(tmp_path: Path) -> None
     assert [(r["scenario"], r["attempts"], r["passed"]) for r in rows] == [
         ("unclosed-collector", 1, False)
     ]
+
+
+def test_kit_error_while_grading_writes_an_error_verdict_and_records_it(tmp_path: Path) -> None:
+    """The docker backend with no engine: exit 2, one error line, a verdict with status error."""
+    import os
+
+    ws = create_workspace(get_scenario("cache-map"), tmp_path / "ws").path
+    env = {
+        **os.environ,
+        "LEAKKIT_HOME": str(tmp_path / "home"),
+        "DOCKER_HOST": f"unix://{tmp_path}/no-engine.sock",
+    }
+    report = tmp_path / "grade.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "kit", "grade", str(ws), "--backend", "docker", "--json", "--out", str(report)],
+        capture_output=True, text=True, env=env,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert lines[-1].startswith(f"leakkit: error: no Docker engine answers at unix://{tmp_path}")
+    assert "Traceback" not in done.stderr and done.stdout == ""
+    doc = json.loads(report.read_text())
+    assert (doc["status"], doc["score"], doc["max_score"]) == ("error", 0, 100)
+    assert [c["id"] for c in doc["checks"]] == ["grading"]
+    assert "no Docker engine answers" in doc["checks"][0]["message"]
+    to_stdout = subprocess.run(
+        [sys.executable, "-m", "kit", "grade", str(ws), "--backend", "docker", "--json"],
+        capture_output=True, text=True, env=env,
+    )  # fmt: skip
+    assert to_stdout.returncode == 2
+    assert json.loads(to_stdout.stdout)["status"] == "error"
+    progress = subprocess.run(
+        [sys.executable, "-m", "kit", "progress", "--json"], capture_output=True, text=True, env=env
+    )
+    rows = json.loads(progress.stdout)["scenarios"]
+    assert [(r["scenario"], r["attempts"], r["passed"]) for r in rows] == [("cache-map", 2, False)]

@@ -68,7 +68,7 @@ def test_progress_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     record_attempt(_verdict("pass", 25), "unbounded-cache")
     per, mastery = summary()
     assert [(p.scenario, p.attempts, p.passed, p.best, p.hints) for p in per] == [
-        ("cache-map", 2, True, 40, 2)
+        ("cache-map", 2, True, 40, 1)
     ]
     assert mastery == {"unbounded-cache": pytest.approx(40 / 45)}
     with sqlite3.connect(tmp_path / "home" / "progress.db") as conn:
@@ -90,3 +90,29 @@ def test_hint_ladder(tmp_path: Path) -> None:
     assert done.exit_code != 0
     assert "already revealed" in str(done.exception)
     assert json.loads((ws / ".leakkit" / "hints.json").read_text()) == {"used": len(ladder)}
+
+
+def test_progress_counts_a_workspaces_hints_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two hints, then three graded attempts: progress shows 2 hints, not 6."""
+    from kit.grading.grade import hints_used
+
+    monkeypatch.setenv("LEAKKIT_HOME", str(tmp_path / "home"))
+    runner = CliRunner()
+    ws = tmp_path / "ws"
+    assert runner.invoke(app, ["start", "cache-map", "--dir", str(ws)]).exit_code == 0
+    for _ in range(2):
+        assert runner.invoke(app, ["hint", str(ws)]).exit_code == 0
+    for score in (0, 10, 25):
+        v = _verdict("fail", score)
+        record_attempt(
+            Verdict(v.scenario, v.status, v.checks, hints_used(ws), 5, 1.0), "unbounded-cache"
+        )
+    doc = json.loads(runner.invoke(app, ["progress", "--json"]).stdout)
+    assert [(r["scenario"], r["attempts"], r["hints"]) for r in doc["scenarios"]] == [
+        ("cache-map", 3, 2)
+    ]
+    text = runner.invoke(app, ["progress"]).stdout.splitlines()
+    row = next(line for line in text if line.startswith("cache-map"))
+    assert row.split()[2:4] == ["3", "2"]

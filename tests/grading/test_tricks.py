@@ -17,6 +17,7 @@ import pytest
 
 from kit.analysis.report import Findings
 from kit.grading.grade import grade, measure
+from kit.grading.patching import apply_patch
 from kit.grading.verdict import Verdict
 from kit.paths import cache_dir
 from kit.runner.load import build_driver, spec_json
@@ -43,11 +44,7 @@ def _workspace(tmp_path: Path, fixed: bool) -> Path:
     scenario = get_scenario(SCENARIO)
     ws = create_workspace(scenario, tmp_path / "ws")
     if fixed:
-        subprocess.run(
-            ["patch", "-p1", "-s", "-i", str(scenario.folder / "solution.patch")],
-            cwd=ws.path,
-            check=True,
-        )
+        apply_patch(scenario.folder / "solution.patch", ws.path)
     (ws.path / "diagnosis.md").write_text(DIAGNOSIS)
     return ws.path
 

@@ -83,7 +83,7 @@ def _findings(per_1k: float, cls: str) -> object:
 def test_a_steady_rise_under_the_bound_fails_a_fix_but_not_a_program_that_does_not_leak() -> None:
     from typing import Any
 
-    from kit.grading.grade import leak_gone_check
+    from kit.grading.measured import leak_gone_check
     from kit.scenarios.catalog import get_scenario
 
     leaky = get_scenario("cache-map")

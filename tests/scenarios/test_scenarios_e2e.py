@@ -4,7 +4,6 @@ and the reference fix (solution.patch in a fresh workspace) does not."""
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -12,14 +11,16 @@ from typer.testing import CliRunner
 
 from kit.analysis.curves import GrowthClass
 from kit.cli import app
+from kit.grading.patching import apply_patch
 from kit.runner.run import RunRequest
 from kit.runner.session import run_request
 from kit.scenarios.catalog import get_scenario
 from kit.scenarios.workspace import create_workspace
 
 # `leakkit validate` (run by .ci/run) proves every scenario, with wrong fixes and grading; these
-# keep a quick end-to-end run inside `make test` for one heap and one goroutine leak.
-E2E_SCENARIOS = ["cache-map", "unclosed-collector"]
+# keep a quick end-to-end run inside `make test` for the first three: one heap leak and two
+# goroutine leaks.
+E2E_SCENARIOS = ["cache-map", "timeout-leak", "unclosed-collector"]
 
 
 @pytest.mark.slow
@@ -42,11 +43,7 @@ def test_leaky_program_leaks_with_expected_hot_function(scenario_id: str, tmp_pa
 def test_reference_fix_stays_bounded(scenario_id: str, tmp_path: Path) -> None:
     scenario = get_scenario(scenario_id)
     ws = create_workspace(scenario, tmp_path / "ws")
-    patch = scenario.folder / "solution.patch"
-    done = subprocess.run(
-        ["patch", "-p1", "-i", str(patch)], cwd=ws.path, capture_output=True, text=True
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
+    apply_patch(scenario.folder / "solution.patch", ws.path)
     findings = run_request(RunRequest(ws.path, scenario.load, tmp_path / "run", scenario_id))
     assert findings.recording.outcome.status == "completed"
     growth = findings.growth[scenario.expect.metric]
