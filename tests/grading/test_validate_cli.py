@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -46,6 +47,7 @@ def test_a_scenario_that_does_not_compile_fails_and_the_others_are_still_validat
     done = subprocess.run(
         [sys.executable, "-m", "kit", "validate", "--scenarios-dir", str(tmp_path / "scenarios"), "--json"],
         capture_output=True, text=True, timeout=600,
+        env={**os.environ, "TMPDIR": str(tmp_path)},  # the failed runs' kept workspaces go here
     )  # fmt: skip
     assert done.returncode == 1, done.stderr
     doc = json.loads(done.stdout)
