@@ -116,6 +116,7 @@ def hot_gone_check(
     scenario: Scenario, original: Findings, fixed: Findings, points: int
 ) -> CheckResult:
     title = FIX_TITLES["hot_gone"]
+    now: list[str] = []
     for hot in scenario.expect.hot:
         before = next(
             (h for h in original.hot if h.profile == hot.profile and h.name == hot.function), None
@@ -133,13 +134,19 @@ def hot_gone_check(
                 "hot_gone", title, 0, points,
                 f"{hot.function} still holds {after.share:.0%} of the {hot.profile} growth ({after.delta:,}; original {before_text})",
             )  # fmt: skip
-    names = ", ".join(h.function for h in scenario.expect.hot)
+        if after is None:
+            held = f"has no growth in the {hot.profile} profile"
+        elif after.share < 0.5:
+            held = f"holds {after.share:.0%} of the {hot.profile} growth ({after.delta:,})"
+        else:
+            held = f"grows {after.delta:,}, under the {floor:,.0f} a leak would need"
+        now.append(f"{hot.function} {held} (originally {before_text})")
     return make_check(
         "hot_gone",
         title,
         points,
         points,
-        f"{names} no longer dominates the growth between checkpoints",
+        "expected under half of the growth, or too little to matter; " + "; ".join(now),
     )
 
 
