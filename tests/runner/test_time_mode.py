@@ -55,7 +55,7 @@ def test_time_mode_phases_last_their_time_and_count_ms(tmp_path: Path) -> None:
     assert len(cps) == 4
     # Each phase sends for its time (0.5 s warm-up, then 1 s), not for a number of requests.
     for c, seconds in zip(cps, (0.5, 1.0, 1.0, 1.0), strict=True):
-        assert seconds * 0.95 <= c.load.elapsed_s <= seconds + 1.0, c.load
+        assert seconds * 0.95 <= c.load.elapsed_s <= seconds + 5.0, c.load
         assert c.load.done > 0 and c.load.errors == 0, c.load
         assert c.load.statuses == {"200": c.load.done}
     # Work is milliseconds since the load began: at least the load time, plus the pauses.
