@@ -23,19 +23,23 @@ def _only(*tools: str) -> Callable[[str], str | None]:
     return lambda name, *a, **k: REAL_WHICH(name) if name in tools else None
 
 
+@pytest.fixture(params=["git", "patch"])
+def only_tool(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The one patching tool the kit may find in this test (skipped when not installed)."""
+    tool: str = request.param
+    if REAL_WHICH(tool) is None:
+        pytest.skip(f"{tool} is not installed")
+    monkeypatch.setattr(shutil, "which", _only(tool))
+    return tool
+
+
 def _fresh(tmp_path: Path) -> tuple[Path, Path]:
     scenario = get_scenario("cache-map")
     ws = create_workspace(scenario, tmp_path / "ws").path
     return ws, scenario.folder / "solution.patch"
 
 
-@pytest.mark.parametrize("tool", ["git", "patch"])
-def test_solution_patch_applies_in_a_fresh_workspace(
-    tool: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    if REAL_WHICH(tool) is None:
-        pytest.skip(f"{tool} is not installed")
-    monkeypatch.setattr(shutil, "which", _only(tool))
+def test_solution_patch_applies_in_a_fresh_workspace(only_tool: str, tmp_path: Path) -> None:
     ws, patch = _fresh(tmp_path)
     assert ADDED_LINE not in (ws / "main.go").read_text()
     apply_patch(patch, ws)
@@ -43,13 +47,9 @@ def test_solution_patch_applies_in_a_fresh_workspace(
     assert not list(ws.glob("*.orig")) and not list(ws.glob("*.rej"))
 
 
-@pytest.mark.parametrize("tool", ["git", "patch"])
 def test_a_patch_that_does_not_apply_names_the_file_and_changes_nothing(
-    tool: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    only_tool: str, tmp_path: Path
 ) -> None:
-    if REAL_WHICH(tool) is None:
-        pytest.skip(f"{tool} is not installed")
-    monkeypatch.setattr(shutil, "which", _only(tool))
     ws, patch = _fresh(tmp_path)
     apply_patch(patch, ws)
     patched = (ws / "main.go").read_text()
@@ -57,7 +57,7 @@ def test_a_patch_that_does_not_apply_names_the_file_and_changes_nothing(
         apply_patch(patch, ws)  # already applied: the hunks no longer match
     message = str(err.value)
     assert str(patch) in message and "does not apply" in message
-    assert f"({tool}" in message and "main.go" in message
+    assert f"({only_tool}" in message and "main.go" in message
     assert "\n" not in message
     assert (ws / "main.go").read_text() == patched
 
