@@ -13,8 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from kit.scenarios.catalog import all_scenarios, scenario_ids
-from kit.scenarios.manifest import LEVELS, Scenario
+from kit.grading.diagnosis import HEADINGS
+from kit.grading.validate import wrong_fixes
+from kit.scenarios.catalog import all_scenarios, get_scenario, scenario_ids
+from kit.scenarios.manifest import LEVELS
 
 ROOT = Path(__file__).resolve().parents[2]
 IDS = scenario_ids()
@@ -29,10 +31,6 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 _SPOILER = re.compile(r"\bleak(s|ing|ed)?\b|\bTODO\b|\bFIXME\b|\bXXX\b", re.I)
 
 
-def _scenario(sid: str) -> Scenario:
-    return next(s for s in all_scenarios() if s.id == sid)
-
-
 def test_library_size_levels_and_not_a_leak() -> None:
     scenarios = all_scenarios()
     assert len(scenarios) >= 18
@@ -42,7 +40,7 @@ def test_library_size_levels_and_not_a_leak() -> None:
 
 @pytest.mark.parametrize("sid", IDS)
 def test_teaching_material(sid: str) -> None:
-    s = _scenario(sid)
+    s = get_scenario(sid)
     assert _CJK.search(s.prompt("zh")), "prompt.zh.md has no Chinese text"
     assert len(s.hints()) >= 3, "the hint ladder needs at least three steps"
     notes = (s.folder / "interviewer.md").read_text(encoding="utf-8")
@@ -53,27 +51,27 @@ def test_teaching_material(sid: str) -> None:
         question, _, answer = q.partition("\n\n")
         assert answer.strip(), f"follow-up {question.strip()[:40]!r} has no model answer"
     diagnosis = (s.folder / "diagnosis.md").read_text(encoding="utf-8")
-    for heading in ("What leaks", "Where", "Evidence", "Fix"):
+    for heading in HEADINGS:
         assert f"## {heading}" in diagnosis
     if not s.not_a_leak:
         solution = (s.folder / "solution.patch").read_text(encoding="utf-8")
         assert re.search(r"(?m)^\+\+\+ ", solution), "solution.patch is not a unified diff"
-    wrong = sorted((s.folder / "wrong-fixes").glob("*.patch"))
+    wrong = wrong_fixes(s)
     assert len(wrong) >= 2, "at least two wrong fixes"
-    for patch in wrong:
-        assert re.search(r"(?m)^expect-fail:\s*\w+\s*$", patch.read_text(encoding="utf-8")), patch
+    for patch, expected in wrong:
+        assert expected, f"{patch.name} has no expect-fail header"
 
 
 @pytest.mark.parametrize("sid", IDS)
 def test_docker_limits_are_declared(sid: str) -> None:
-    s = _scenario(sid)
+    s = get_scenario(sid)
     declared = tomllib.loads((s.folder / "scenario.toml").read_text(encoding="utf-8"))
     assert {"memory", "cpus", "pids"} <= set(declared.get("limits", {})), "[limits] incomplete"
 
 
 @pytest.mark.parametrize("sid", IDS)
 def test_program_is_short_and_does_not_point_at_the_leak(sid: str) -> None:
-    s = _scenario(sid)
+    s = get_scenario(sid)
     for name in s.editable:
         lines = (s.program_dir / name).read_text(encoding="utf-8").splitlines()
         assert len(lines) <= MAX_PROGRAM_LINES, f"{name}: {len(lines)} lines"
@@ -95,6 +93,6 @@ def test_docs_table_has_one_row_per_scenario() -> None:
     rows = _docs_rows()
     assert sorted(rows) == sorted(IDS)
     for sid, (level, pattern, profile, grounded) in rows.items():
-        assert level == _scenario(sid).level, sid
+        assert level == get_scenario(sid).level, sid
         assert pattern and profile, sid
         assert re.search(r"[\w.-]+/[\w.-]+.*#\d+", grounded), f"{sid}: no repository and issue"
