@@ -7,10 +7,11 @@ is a scenario that passed in one round and failed in another. Prints one line pe
 summary: rounds, scenarios, flips, failures, and the time per round and per scenario.
 
     .venv/bin/python benchmarks/bench_validate.py --rounds 20 [--out FILE] [SCENARIO ...]
-    .venv/bin/python benchmarks/bench_validate.py --summary benchmarks/results/validate-rounds.jsonl
+    .venv/bin/python benchmarks/bench_validate.py --summary benchmarks/results/validate-rounds.jsonl \
+        [--commit bc7990c --commit ee374af]
 
-The rounds file is committed: rounds of the same commit, run on different days, add up.
-    .venv/bin/python benchmarks/bench_validate.py --summary FILE
+The rounds file is committed: rounds of the same commit, run on different days, add up, and
+`--commit` picks them out of the rest.
 """
 
 from __future__ import annotations
@@ -104,10 +105,19 @@ def main() -> None:
         "--out", type=Path, default=ROOT / "benchmarks" / "results" / "validate-rounds.jsonl"
     )
     ap.add_argument("--summary", type=Path, help="only summarize an existing rounds file")
+    ap.add_argument(
+        "--commit",
+        action="append",
+        default=[],
+        help="with --summary: only rounds of this commit (a prefix; repeat for several)",
+    )
     args = ap.parse_args()
     if args.summary:
         lines = args.summary.read_text().splitlines()
-        sys.exit(summarize([json.loads(line) for line in lines if line.strip()]))
+        rounds = [json.loads(line) for line in lines if line.strip()]
+        if args.commit:
+            rounds = [r for r in rounds if r.get("commit", "").startswith(tuple(args.commit))]
+        sys.exit(summarize(rounds))
     rounds = []
     for n in range(1, args.rounds + 1):
         r = run_round(args.ids, args.backend) | {"round": n}
