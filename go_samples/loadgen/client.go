@@ -161,7 +161,7 @@ type badStatus struct {
 }
 
 func (e *badStatus) Error() string {
-	return fmt.Sprintf("status %d (want %s): %s", e.code, e.want, e.body)
+	return fmt.Sprintf("status %d (want %s): %s", e.code, e.want, strings.TrimSpace(string(e.body)))
 }
 
 var headReq = &http.Request{Method: "HEAD"}

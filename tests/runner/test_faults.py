@@ -110,6 +110,31 @@ def test_crash_mid_run_keeps_checkpoints(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+def test_refused_request_is_reported_on_one_line(tmp_path: Path) -> None:
+    body = """
+var served atomic.Int64
+
+func main() {
+	http.HandleFunc("/hit", func(w http.ResponseWriter, r *http.Request) {
+		if served.Add(1)%50 == 0 {
+			http.Error(w, "ledger busy, retry later", http.StatusServiceUnavailable)
+			return
+		}
+		w.Write([]byte("ok"))
+	})
+	serve()
+}
+"""
+    prog = _program(tmp_path, body)
+    findings = run_request(RunRequest(prog, PLAN, tmp_path / "out"))
+    loads = [c.load for c in findings.recording.checkpoints]
+    assert sum(load.errors for load in loads) > 0
+    first = next(load.first_error for load in loads if load.first_error)
+    # http.Error ends the body with a newline; the report keeps the message on one line.
+    assert first == "GET /hit: status 503 (want [200]): ledger busy, retry later"
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
 def test_ctrl_c_stops_the_program_and_keeps_the_recording(
     tmp_path: Path, signum: signal.Signals
