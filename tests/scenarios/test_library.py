@@ -60,6 +60,10 @@ def test_teaching_material(sid: str) -> None:
     assert len(wrong) >= 2, "at least two wrong fixes"
     for patch, expected in wrong:
         assert expected, f"{patch.name} has no expect-fail header"
+    assert s.checks, "scenario.toml declares no functional [[checks]]"
+    assert "behaviour" in {expected for _, expected in wrong}, (
+        "no wrong fix shows that a fix which breaks the feature fails the behaviour checks"
+    )
 
 
 @pytest.mark.parametrize("sid", IDS)
