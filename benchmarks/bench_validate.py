@@ -96,6 +96,10 @@ def summarize(rounds: list[dict[str, Any]]) -> int:
     return 1 if flips or always_fail else 0
 
 
+def _of(round_: dict[str, Any], commit: str) -> bool:
+    return str(round_.get("commit", "")).startswith(commit)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("ids", nargs="*", help="scenarios (default: all)")
@@ -112,11 +116,21 @@ def main() -> None:
         help="with --summary: only rounds of this commit (a prefix; repeat for several)",
     )
     args = ap.parse_args()
+    if args.commit and not args.summary:
+        ap.error("--commit picks rounds out of a file: use it with --summary FILE")
     if args.summary:
+        if not args.summary.is_file():
+            ap.error(
+                f"{args.summary}: no such rounds file (bench_validate.py --rounds N writes one)"
+            )
         lines = args.summary.read_text().splitlines()
         rounds = [json.loads(line) for line in lines if line.strip()]
         if args.commit:
-            rounds = [r for r in rounds if r.get("commit", "").startswith(tuple(args.commit))]
+            missing = [c for c in args.commit if not any(_of(r, c) for r in rounds)]
+            if missing:
+                known = ", ".join(sorted({r.get("commit", "unknown") for r in rounds}))
+                ap.error(f"{args.summary}: no rounds of commit {', '.join(missing)} (has: {known})")
+            rounds = [r for r in rounds if any(_of(r, c) for c in args.commit)]
         sys.exit(summarize(rounds))
     rounds = []
     for n in range(1, args.rounds + 1):
